@@ -19,8 +19,17 @@ export interface TrackedProcess {
   exited: Promise<number | null>;
 }
 
-export function spawnTracked(command: string, args: string[], env: NodeJS.ProcessEnv = {}): TrackedProcess {
-  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+export function spawnTracked(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  stdin?: string,
+): TrackedProcess {
+  const child = spawn(command, args, {
+    env: { ...process.env, ...env },
+    stdio: [stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+  });
+  child.stdin?.end(stdin);
   running.add(child);
   const lines: string[] = [];
   const waiters: { predicate: (line: string) => boolean; resolve: (line: string) => void }[] = [];

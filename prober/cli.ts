@@ -1,0 +1,174 @@
+#!/usr/bin/env node
+import { readFileSync } from "node:fs";
+import yargs from "yargs";
+import { hideBin } from "yargs/helpers";
+import { EXIT_USAGE, exitWithError, UsageError } from "../common/cli-failure.js";
+import { type Expectation, parseExpectation } from "./expectation.js";
+import { expectationFromManifest, parseLabelMap } from "./manifest-expectation.js";
+import { type CampaignOptions, runProbeCampaign } from "./probe-campaign.js";
+import { createProgressBar } from "./progress-bar.js";
+import { formatReport } from "./report-format.js";
+import type { Verdict } from "./split-verdict.js";
+import { resolveTarget } from "./target-address.js";
+
+const PROGRAM = "prober";
+const EXIT_CODES: Record<Verdict, number> = { PASS: 0, FAIL: 1, INCONCLUSIVE: 2, ERROR: 3 };
+
+function fraction(name: string, value: number, allowZero = false): number {
+  if (!((allowZero ? value >= 0 : value > 0) && value < 1)) {
+    throw new UsageError(`invalid --${name}: must be a fraction ${allowZero ? ">=" : ">"} 0 and < 1`);
+  }
+  return value;
+}
+
+function positive(name: string, value: number, integer: boolean): number {
+  if (!(value > 0) || (integer && !Number.isInteger(value))) {
+    throw new UsageError(`invalid --${name}: must be a ${integer ? "whole " : ""}number > 0`);
+  }
+  return value;
+}
+
+/** yargs reads a lone "-" as a positional, so `--expect-from -` (stdin) is joined into one word first. */
+function joinStdinDash(argv: string[]): string[] {
+  return argv.flatMap((word, i) =>
+    word === "-" && argv[i - 1] === "--expect-from"
+      ? []
+      : word === "--expect-from" && argv[i + 1] === "-"
+        ? ["--expect-from=-"]
+        : [word],
+  );
+}
+
+function parseArguments(argv: string[]) {
+  return yargs(joinStdinDash(argv))
+    .scriptName(PROGRAM)
+    .usage(
+      "$0 --expect 80:20 [host:port] [options]\n\nProbes a TCP endpoint with many fresh connections, classifies each reply by its tcp-echo prefix, and decides whether the traffic split matches the expected weights.",
+    )
+    .command("$0 [target]", false)
+    .positional("target", {
+      type: "string",
+      describe: "host:port of the gateway (default: $INGRESS_HOST:$INGRESS_PORT)",
+    })
+    .env("PROBER")
+    .options({
+      expect: { type: "string", describe: "expected weights: 80:20, 50:30:20, or one=80,two=20" },
+      labels: {
+        type: "string",
+        describe: "comma-separated prefixes for positional weights (default one,two,three,...)",
+      },
+      "expect-from": {
+        type: "string",
+        describe: "read the weights from a VirtualService or TCPRoute YAML file (- for stdin)",
+      },
+      map: { type: "string", describe: "with --expect-from: subset/backend to prefix, e.g. v1=one,v2=two" },
+      concurrency: { alias: "c", type: "number", default: 16, describe: "probes in flight at once" },
+      "max-probes": { alias: "n", type: "number", default: 20000, describe: "probe budget" },
+      duration: { type: "number", default: 60, describe: "time budget in seconds" },
+      rate: { type: "number", describe: "at most this many probes started per second" },
+      "connect-timeout": { type: "number", default: 2, describe: "seconds to wait for a connection" },
+      timeout: { type: "number", default: 2, describe: "seconds to wait for each reply" },
+      confidence: { type: "number", default: 0.99, describe: "simultaneous confidence over all versions" },
+      tolerance: {
+        type: "number",
+        default: 0.05,
+        describe: "allowed distance of each share from its weight (0.05 = 5 pp)",
+      },
+      "max-error-rate": {
+        type: "number",
+        default: 0.01,
+        describe: "largest share of failed probes before the verdict is ERROR",
+      },
+      "lines-per-connection": { type: "number", default: 1, describe: "lines sent over each connection" },
+      "early-stop": {
+        type: "boolean",
+        default: true,
+        describe: "stop once the verdict is settled (--no-early-stop spends the budget)",
+      },
+      json: { type: "boolean", default: false, describe: "print the report as one JSON object" },
+    })
+    .epilog(
+      "Options may also come from PROBER_<OPTION> environment variables (PROBER_EXPECT=80:20).\n\nExit codes: 0 PASS, 1 FAIL, 2 INCONCLUSIVE, 3 ERROR (unreachable, or errors above --max-error-rate), 64 usage error.",
+    )
+    .strict()
+    .help()
+    .version()
+    .wrap(null)
+    .fail((message, error) => {
+      throw error instanceof UsageError ? error : new UsageError(message || String(error));
+    })
+    .parseSync();
+}
+
+type Arguments = ReturnType<typeof parseArguments>;
+
+function readExpectation(args: Arguments): Expectation {
+  if (args.expect !== undefined && args.expectFrom !== undefined) {
+    throw new UsageError("give either --expect or --expect-from, not both");
+  }
+  if (args.expectFrom !== undefined) {
+    const source = args.expectFrom === "-" ? "stdin" : args.expectFrom;
+    let text: string;
+    try {
+      text = readFileSync(args.expectFrom === "-" ? 0 : args.expectFrom, "utf8");
+    } catch (error) {
+      throw new UsageError(`cannot read --expect-from ${source}: ${(error as Error).message}`);
+    }
+    return expectationFromManifest(
+      text,
+      source,
+      args.map === undefined ? undefined : parseLabelMap(args.map),
+    );
+  }
+  if (args.map !== undefined) throw new UsageError("--map goes with --expect-from");
+  if (args.expect === undefined)
+    throw new UsageError("missing --expect (e.g. --expect 80:20) or --expect-from FILE");
+  return parseExpectation(
+    args.expect,
+    args.labels?.split(",").map((label) => label.trim()),
+  );
+}
+
+function campaignOptions(args: Arguments): CampaignOptions {
+  const { host, port } = resolveTarget(args.target, process.env);
+  return {
+    host,
+    port,
+    expected: readExpectation(args),
+    confidence: fraction("confidence", args.confidence),
+    tolerance: fraction("tolerance", args.tolerance),
+    maxErrorRate: fraction("max-error-rate", args.maxErrorRate, true),
+    concurrency: positive("concurrency", args.concurrency, true),
+    maxProbes: positive("max-probes", args.maxProbes, true),
+    durationMs: positive("duration", args.duration, false) * 1000,
+    rate: args.rate === undefined ? undefined : positive("rate", args.rate, false),
+    connectTimeoutMs: positive("connect-timeout", args.connectTimeout, false) * 1000,
+    timeoutMs: positive("timeout", args.timeout, false) * 1000,
+    linesPerConnection: positive("lines-per-connection", args.linesPerConnection, true),
+    stopWhenSettled: args.earlyStop,
+  };
+}
+
+async function main(): Promise<void> {
+  let args: Arguments;
+  let options: CampaignOptions;
+  try {
+    args = parseArguments(hideBin(process.argv));
+    options = campaignOptions(args);
+  } catch (error) {
+    if (error instanceof UsageError)
+      exitWithError(PROGRAM, `${error.message} (see ${PROGRAM} --help)`, EXIT_USAGE);
+    throw error;
+  }
+  const progress = createProgressBar(process.stderr);
+  const interrupt = new AbortController();
+  process.once("SIGINT", () => interrupt.abort());
+  const report = await runProbeCampaign({ ...options, onProgress: progress.update }, interrupt.signal);
+  progress.stop();
+  process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+  process.exitCode = EXIT_CODES[report.verdict];
+}
+
+main().catch((error: unknown) => {
+  exitWithError(PROGRAM, error instanceof Error ? error.message : String(error), EXIT_CODES.ERROR);
+});

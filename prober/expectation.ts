@@ -1,0 +1,64 @@
+import { UsageError } from "../common/cli-failure.js";
+
+/** The expected split: version labels (reply prefixes) with their weights and the normalised shares. */
+export interface Expectation {
+  labels: string[];
+  weights: number[];
+  shares: number[];
+}
+
+/** Labels used for positional weights when none are given: the tutorial's prefixes, then onward. */
+export const DEFAULT_LABELS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"];
+
+function parseWeight(text: string, spec: string): number {
+  const trimmed = text.trim();
+  if (!/^-?\d+(\.\d+)?$/.test(trimmed))
+    throw new UsageError(`invalid --expect "${spec}": "${text}" is not a weight`);
+  const weight = Number(trimmed);
+  if (weight < 0) throw new UsageError(`invalid --expect "${spec}": weight ${weight} is negative`);
+  return weight;
+}
+
+/** Builds an expectation from label → weight pairs, normalising the weights into shares. */
+export function expectationFromWeights(pairs: [string, number][], source: string): Expectation {
+  if (pairs.length === 0) throw new UsageError(`${source}: no versions`);
+  const labels = pairs.map(([label]) => label);
+  const duplicate = labels.find((label, i) => labels.indexOf(label) !== i);
+  if (duplicate !== undefined) throw new UsageError(`${source}: version "${duplicate}" appears twice`);
+  const weights = pairs.map(([, weight]) => weight);
+  const total = weights.reduce((a, b) => a + b, 0);
+  if (!(total > 0)) throw new UsageError(`${source}: the weights are all zero`);
+  return { labels, weights, shares: weights.map((weight) => weight / total) };
+}
+
+/**
+ * Parses `--expect`: positional weights `80:20` (labels from `labels`, else one, two, ...) or named
+ * weights `one=80,two=20`.
+ */
+export function parseExpectation(spec: string, labels?: string[]): Expectation {
+  const source = `invalid --expect "${spec}"`;
+  if (spec.includes("=")) {
+    if (labels) throw new UsageError(`${source}: give labels either in --expect or in --labels, not both`);
+    const pairs = spec.split(",").map((part): [string, number] => {
+      const [label, weight, extra] = part.split("=");
+      if (!label?.trim() || weight === undefined || extra !== undefined) {
+        throw new UsageError(`${source}: expected label=weight pairs such as one=80,two=20`);
+      }
+      return [label.trim(), parseWeight(weight, spec)];
+    });
+    return expectationFromWeights(pairs, source);
+  }
+  const weights = spec.split(":").map((part) => parseWeight(part, spec));
+  if (weights.length < 1 || spec.trim() === "")
+    throw new UsageError(`${source}: expected weights such as 80:20`);
+  const names = labels ?? DEFAULT_LABELS.slice(0, weights.length);
+  if (names.length !== weights.length) {
+    throw new UsageError(
+      `${source}: ${weights.length} weights but ${names.length} labels (${names.join(",")})`,
+    );
+  }
+  return expectationFromWeights(
+    weights.map((weight, i) => [names[i] as string, weight]),
+    source,
+  );
+}
