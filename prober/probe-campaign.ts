@@ -6,6 +6,7 @@ import {
   METHOD,
   probesToSettle,
   type SplitCriteria,
+  type SplitJudgement,
   type SplitObservation,
   type Verdict,
 } from "./split-verdict.js";
@@ -107,10 +108,13 @@ export async function runProbeCampaign(
   let failed = 0;
   let replies = 0;
   let stoppedBy: StopReason | undefined;
+  let judged: SplitJudgement | undefined;
 
+  // A settled verdict stops new probes but lets those in flight finish and count: dropping them would
+  // drop exactly the slow ones (a backend that hangs), biasing the shares. Other stops abort them.
   const stop = (reason: StopReason) => {
     stoppedBy ??= reason;
-    controller.abort();
+    if (reason !== "settled") controller.abort();
   };
   const onInterrupt = () => stop("interrupted");
   interrupt?.addEventListener("abort", onInterrupt, { once: true });
@@ -151,23 +155,26 @@ export async function runProbeCampaign(
       counts: observation.counts,
       failedProbes: failed,
     });
+    if (stoppedBy !== undefined) return;
     if (failed > options.maxErrorRate * options.maxProbes || (failed >= 10 && replies === 0)) stop("errors");
-    else if (options.stopWhenSettled && isCheckpoint(finished) && judgeSplit(observation, options).settled)
-      stop("settled");
-    else if (finished >= options.maxProbes) stop("max-probes");
+    else if (isCheckpoint(finished)) {
+      judged = judgeSplit(observation, options, judged);
+      if (options.stopWhenSettled && judged.settled) stop("settled");
+    }
+    if (finished >= options.maxProbes) stop("max-probes");
   };
 
   const worker = async () => {
-    while (!controller.signal.aborted && startedProbes < options.maxProbes) {
+    while (stoppedBy === undefined && startedProbes < options.maxProbes) {
       const sequence = startedProbes++;
       if (options.rate !== undefined) {
         const due = started + (sequence * 1000) / options.rate;
         const wait = due - performance.now();
         if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-        if (controller.signal.aborted) break;
+        if (stoppedBy !== undefined) break;
       }
       const outcome = await probe(`probe run=${runId} seq=${sequence} t=${Date.now()}`, controller.signal);
-      // Probes still in flight when the campaign stopped are not counted: the verdict is the one settled.
+      // Probes cut short by an abort (time budget, interrupt, too many errors) are not counted.
       if (!controller.signal.aborted) record(outcome);
     }
   };
@@ -178,7 +185,7 @@ export async function runProbeCampaign(
   interrupt?.removeEventListener("abort", onInterrupt);
 
   const durationMs = performance.now() - started;
-  const judgement = judgeSplit(observation, options);
+  const judgement = judgeSplit(observation, options, judged);
   const fit = judgement.goodnessOfFit;
   const byLabel = <T>(pick: (index: number) => T) =>
     Object.fromEntries(judgement.versions.map((v, i) => [v.label, pick(i)])) as Record<string, T>;

@@ -56,6 +56,13 @@ const describe = (record: Record<string, number>) =>
     .map(([key, count]) => `${key} ${count}`)
     .join(", ");
 
+/** The common part of two intervals; the newer one alone if they are disjoint (a < alpha event). */
+function intersect(current: Interval, earlier: Interval): Interval {
+  const lower = Math.max(current.lower, earlier.lower);
+  const upper = Math.min(current.upper, earlier.upper);
+  return lower <= upper ? { lower, upper } : current;
+}
+
 /**
  * The verdict on a split from counts alone (pure: the same counts always give the same verdict).
  *
@@ -64,8 +71,16 @@ const describe = (record: Record<string, number>) =>
  * weight-0 version answered, or an unexpected prefix appeared; ERROR when no probe got a reply or the
  * error rate is above `maxErrorRate`; otherwise INCONCLUSIVE. The intervals hold simultaneously at
  * `confidence` however often this is called as probes arrive.
+ *
+ * Given the judgement of an earlier call on the same run, each interval is intersected with the earlier
+ * one: every interval of the sequence covers the truth at once, so their intersection does too, and a
+ * verdict once settled stays settled as more probes arrive.
  */
-export function judgeSplit(observation: SplitObservation, criteria: SplitCriteria): SplitJudgement {
+export function judgeSplit(
+  observation: SplitObservation,
+  criteria: SplitCriteria,
+  previous?: SplitJudgement,
+): SplitJudgement {
   const { expected, confidence, tolerance, maxErrorRate } = criteria;
   const replies = expected.labels.reduce((total, label) => total + (observation.counts[label] ?? 0), 0);
   const unexpectedReplies = sum(observation.unexpected);
@@ -79,13 +94,10 @@ export function judgeSplit(observation: SplitObservation, criteria: SplitCriteri
   const versions = expected.labels.map((label, i): VersionEvidence => {
     const count = observation.counts[label] ?? 0;
     const expectedShare = expected.shares[i] as number;
-    return {
-      label,
-      expectedShare,
-      count,
-      observedShare: replies === 0 ? 0 : count / replies,
-      interval: betaBinomialConfidenceSequence(count, replies, alpha, expectedShare),
-    };
+    const current = betaBinomialConfidenceSequence(count, replies, alpha, expectedShare);
+    const earlier = previous?.versions[i]?.interval;
+    const interval = earlier ? intersect(current, earlier) : current;
+    return { label, expectedShare, count, observedShare: replies === 0 ? 0 : count / replies, interval };
   });
   const fit = goodnessOfFit(
     versions.filter((v) => v.expectedShare > 0).map((v) => v.count),

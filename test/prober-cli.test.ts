@@ -230,6 +230,21 @@ describe("prober against broken targets", () => {
     expect(code).toBe(3);
   });
 
+  it("counts probes still in flight when the split settles, so a hanging version shows as ERROR", async () => {
+    const one = await startEchoServerProcess("0", "one");
+    const hanging = await rogueServer(() => {});
+    const splitter = await startWeightedSplitter([
+      { host: "127.0.0.1", port: one.ports[0] as number, weight: 80 },
+      { host: "127.0.0.1", port: hanging.port, weight: 20 },
+    ]);
+    const { code, report } = await runProberJson(["--expect", "100:0", "--timeout", "0.3", `127.0.0.1:${splitter.port}`]);
+    await splitter.close();
+    await hanging.close();
+    await one.stop();
+    expect(report.errors["read-timeout"]).toBeGreaterThan(0);
+    expect(code).toBe(3);
+  });
+
   it("classifies a server that closes at once as closed-without-reply", async () => {
     const rude = await rogueServer((socket) => socket.end());
     const { report } = await runProberJson(["--expect", "80:20", `127.0.0.1:${rude.port}`]);

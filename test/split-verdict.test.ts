@@ -70,6 +70,13 @@ describe("judgeSplit", () => {
     expect(judgeSplit(seen({ one: 200, two: 0 }), criteria("100:0")).verdict).toBe("PASS");
   });
 
+  it("keeps a settled PASS when later counts alone would not settle, by intersecting with the earlier intervals", () => {
+    const earlier = judgeSplit(seen({ one: 1600, two: 400 }), criteria("80:20"));
+    const later = seen({ one: 1850, two: 400 });
+    expect(judgeSplit(later, criteria("80:20")).verdict).toBe("INCONCLUSIVE");
+    expect(judgeSplit(later, criteria("80:20"), earlier).verdict).toBe("PASS");
+  });
+
   it("gives the same verdict for the same counts (pure)", () => {
     const observation = seen({ one: 812, two: 201 });
     expect(judgeSplit(observation, criteria("80:20"))).toEqual(judgeSplit(observation, criteria("80:20")));

@@ -1,0 +1,17 @@
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { spawnTracked } from "./support/child-processes.js";
+
+const DEMO = fileURLToPath(new URL("../dist/demo/run-demo.js", import.meta.url));
+
+describe("npm run demo", () => {
+  it("shows PASS on the true 80:20 split, then FAIL on a 50:50 misconfiguration, and exits 0", async () => {
+    const demo = spawnTracked(process.execPath, [DEMO]);
+    const code = await demo.exited;
+    const output = demo.lines.join("\n");
+    expect(output).toMatch(/^PASS: /m);
+    expect(output).toMatch(/^FAIL: /m);
+    expect(output).toContain("Demo done: PASS on the true split, FAIL on the wrong one.");
+    expect(code).toBe(0);
+  });
+});

@@ -1,0 +1,3 @@
+import { describeGateway } from "./support/gateway-spec.js";
+
+describeGateway("haproxy");
