@@ -237,7 +237,13 @@ describe("prober against broken targets", () => {
       { host: "127.0.0.1", port: one.ports[0] as number, weight: 80 },
       { host: "127.0.0.1", port: hanging.port, weight: 20 },
     ]);
-    const { code, report } = await runProberJson(["--expect", "100:0", "--timeout", "0.3", `127.0.0.1:${splitter.port}`]);
+    const { code, report } = await runProberJson([
+      "--expect",
+      "100:0",
+      "--timeout",
+      "0.3",
+      `127.0.0.1:${splitter.port}`,
+    ]);
     await splitter.close();
     await hanging.close();
     await one.stop();

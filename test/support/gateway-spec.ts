@@ -30,11 +30,18 @@ export function describeGateway(kind: "haproxy" | "nginx"): void {
     let gateway: L4Gateway;
     let target: string;
     const split = (...weights: number[]): GatewayBackend[] =>
-      servers.map((server, i) => ({ name: `v${i + 1}`, port: server.ports[0] as number, weight: weights[i] ?? 0 }));
-    const prober = (expect: string, ...extra: string[]) => runProberJson(["--expect", expect, ...extra, target]);
+      servers.map((server, i) => ({
+        name: `v${i + 1}`,
+        port: server.ports[0] as number,
+        weight: weights[i] ?? 0,
+      }));
+    const prober = (expect: string, ...extra: string[]) =>
+      runProberJson(["--expect", expect, ...extra, target]);
 
     beforeAll(async () => {
-      servers = await Promise.all(["one", "two", "three"].map((prefix) => startEchoServerProcess("0", prefix)));
+      servers = await Promise.all(
+        ["one", "two", "three"].map((prefix) => startEchoServerProcess("0", prefix)),
+      );
       gateway = await startGateway(kind, split(80, 20));
       target = `127.0.0.1:${gateway.port}`;
     });
@@ -81,12 +88,22 @@ export function describeGateway(kind: "haproxy" | "nginx"): void {
 
     it("sends every line of one connection to one version (routing is per connection)", async () => {
       await gateway.reload(split(50, 50));
-      const { report } = await prober("50:50", "--lines-per-connection", "10", "-n", "100", "--no-early-stop");
+      const { report } = await prober(
+        "50:50",
+        "--lines-per-connection",
+        "10",
+        "-n",
+        "100",
+        "--no-early-stop",
+      );
       expect(report.stickiness).toEqual({ connections: 100, sameVersion: 100 });
     });
 
     it("is ERROR with the reason when the gateway is up but a backend is down", async () => {
-      const broken = await startGateway(kind, [...split(80).slice(0, 1), { name: "v2", port: await deadPort(), weight: 20 }]);
+      const broken = await startGateway(kind, [
+        ...split(80).slice(0, 1),
+        { name: "v2", port: await deadPort(), weight: 20 },
+      ]);
       try {
         const { code, report } = await runProberJson(["--expect", "80:20", `127.0.0.1:${broken.port}`]);
         expect(report.verdict).toBe("ERROR");
@@ -100,7 +117,12 @@ export function describeGateway(kind: "haproxy" | "nginx"): void {
     it("walks the tutorial's shift 100:0 → 80:20 → 50:50 → 0:100 by reload, verified at each step, without moving open connections", async () => {
       const open: { socket: Awaited<ReturnType<typeof openConnection>>; prefix: string }[] = [];
       try {
-        for (const [w1, w2] of [[100, 0], [80, 20], [50, 50], [0, 100]] as const) {
+        for (const [w1, w2] of [
+          [100, 0],
+          [80, 20],
+          [50, 50],
+          [0, 100],
+        ] as const) {
           await gateway.reload(split(w1, w2));
           const { report } = await prober(`${w1}:${w2}`);
           expect(report.verdict, `step ${w1}:${w2}: ${report.reason}`).toBe("PASS");

@@ -83,13 +83,19 @@ function nginxConfig(dir: string, port: number, backends: GatewayBackend[]): str
 /** What each gateway prints once a (re)loaded configuration is serving. */
 const READY = { haproxy: /Loading success/, nginx: /start worker process/ };
 
-export async function startGateway(kind: "haproxy" | "nginx", backends: GatewayBackend[]): Promise<L4Gateway> {
+export async function startGateway(
+  kind: "haproxy" | "nginx",
+  backends: GatewayBackend[],
+): Promise<L4Gateway> {
   const dir = mkdtempSync(join(tmpdir(), `tcp-echo-${kind}-`));
   const configPath = join(dir, `${kind}.conf`);
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
     const write = (next: GatewayBackend[]) =>
-      writeFileSync(configPath, kind === "haproxy" ? haproxyConfig(port, next) : nginxConfig(dir, port, next));
+      writeFileSync(
+        configPath,
+        kind === "haproxy" ? haproxyConfig(port, next) : nginxConfig(dir, port, next),
+      );
     write(backends);
     // HAProxy in master-worker mode reloads on SIGUSR2, nginx on SIGHUP; both keep old workers for old connections.
     const proc =

@@ -1,0 +1,294 @@
+import { readFileSync } from "node:fs";
+import { Gateway as GatewayApiGateway } from "@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/Gateway";
+import { TCPRoute } from "@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1alpha2/TCPRoute";
+import { DestinationRule } from "@kubernetes-models/istio/networking.istio.io/v1alpha3/DestinationRule";
+import { Gateway as IstioGateway } from "@kubernetes-models/istio/networking.istio.io/v1alpha3/Gateway";
+import { VirtualService } from "@kubernetes-models/istio/networking.istio.io/v1alpha3/VirtualService";
+import { Deployment } from "kubernetes-models/apps/v1/Deployment";
+import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
+import { Pod } from "kubernetes-models/v1/Pod";
+import { Service } from "kubernetes-models/v1/Service";
+import { describe, expect, it } from "vitest";
+import { parseAllDocuments } from "yaml";
+import { parseExpectation } from "../prober/expectation.js";
+import { expectationFromManifest } from "../prober/manifest-expectation.js";
+import { CHART, helm, type Manifest, ofKind, renderChart, valuesFile } from "./support/helm-chart.js";
+
+const VALUES_FILES = [
+  "all-to-v1.yaml",
+  "fifty-fifty.yaml",
+  "three-versions.yaml",
+  "gateway-api.yaml",
+  "none.yaml",
+];
+
+/** Every kind the chart renders, with the schema-validating model for its apiVersion. */
+const MODELS: Record<string, new (data: never) => { validate(): void }> = {
+  "apps/v1/Deployment": Deployment,
+  "v1/Service": Service,
+  "v1/Pod": Pod,
+  "policy/v1/PodDisruptionBudget": PodDisruptionBudget,
+  "networking.istio.io/v1alpha3/Gateway": IstioGateway,
+  "networking.istio.io/v1alpha3/DestinationRule": DestinationRule,
+  "networking.istio.io/v1alpha3/VirtualService": VirtualService,
+  "gateway.networking.k8s.io/v1/Gateway": GatewayApiGateway,
+  "gateway.networking.k8s.io/v1alpha2/TCPRoute": TCPRoute,
+};
+
+const tutorial = parseAllDocuments(
+  readFileSync(new URL("./fixtures/tutorial-virtualservice-80-20.yaml", import.meta.url), "utf8"),
+).map((d) => d.toJS() as Manifest);
+const testPod = (objects: Manifest[]) => ofKind(objects, "Pod")[0] as Manifest;
+const proberArgs = (objects: Manifest[]) => testPod(objects).spec.containers[0].args as string[];
+const argAfter = (args: string[], flag: string) => args[args.indexOf(flag) + 1];
+
+describe("chart lint", () => {
+  it("passes helm lint --strict with the default values", async () => {
+    await expect(helm(["lint", "--strict", CHART])).resolves.toMatch(/0 chart\(s\) failed/);
+  });
+
+  for (const file of VALUES_FILES) {
+    it(`passes helm lint --strict with ${file}`, async () => {
+      await expect(helm(["lint", "--strict", CHART, "-f", valuesFile(file)])).resolves.toMatch(
+        /0 chart\(s\) failed/,
+      );
+    });
+  }
+});
+
+describe("chart schemas", () => {
+  for (const file of ["(defaults)", ...VALUES_FILES]) {
+    it(`renders only objects valid against their Kubernetes, Istio or Gateway API schema with ${file}`, async () => {
+      const objects = await renderChart(file === "(defaults)" ? [] : [file]);
+      expect(objects.length).toBeGreaterThan(0);
+      for (const object of objects) {
+        const Model = MODELS[`${object.apiVersion}/${object.kind}`];
+        if (!Model) throw new Error(`no schema known for ${object.apiVersion} ${object.kind}`);
+        expect(
+          () => new Model(object as never).validate(),
+          `${object.kind} ${object.metadata.name}`,
+        ).not.toThrow();
+      }
+    });
+  }
+
+  it("catches an object that breaks its schema (a weight given as text)", async () => {
+    const [virtualService] = ofKind(await renderChart(), "VirtualService");
+    (virtualService as Manifest).spec.tcp[0].route[0].weight = "80";
+    expect(() => new VirtualService(virtualService as never).validate()).toThrow(/weight/);
+  });
+});
+
+describe("chart default render", () => {
+  it("renders the tutorial's Gateway field for field", async () => {
+    const [gateway] = ofKind(await renderChart(), "Gateway");
+    const expected = ofKind(tutorial, "Gateway")[0] as Manifest;
+    expect(gateway?.metadata.name).toBe(expected.metadata.name);
+    expect(gateway?.spec).toEqual(expected.spec);
+  });
+
+  it("renders the tutorial's VirtualService field for field at its 80/20 step", async () => {
+    const [virtualService] = ofKind(await renderChart(), "VirtualService");
+    const expected = ofKind(tutorial, "VirtualService")[0] as Manifest;
+    expect(virtualService?.metadata.name).toBe("tcp-echo");
+    expect(virtualService?.spec).toEqual(expected.spec);
+  });
+
+  it("renders the tutorial's DestinationRule with a subset per version", async () => {
+    const [rule] = ofKind(await renderChart(), "DestinationRule");
+    expect(rule?.metadata.name).toBe("tcp-echo-destination");
+    expect(rule?.spec).toEqual({
+      host: "tcp-echo",
+      subsets: [
+        { name: "v1", labels: { version: "v1" } },
+        { name: "v2", labels: { version: "v2" } },
+      ],
+    });
+  });
+
+  it("renders the Service on ports 9000 (tcp) and 9001 (tcp-other) with appProtocol tcp", async () => {
+    const [service] = ofKind(await renderChart(), "Service");
+    expect(service?.spec.ports.map((p: Manifest) => [p.name, p.port, p.appProtocol])).toEqual([
+      ["tcp", 9000, "tcp"],
+      ["tcp-other", 9001, "tcp"],
+    ]);
+  });
+
+  it("runs each version with the Service's ports and its own prefix", async () => {
+    const deployments = ofKind(await renderChart(), "Deployment");
+    expect(deployments.map((d) => d.spec.template.spec.containers[0].args)).toEqual([
+      ["9000,9001", "one"],
+      ["9000,9001", "two"],
+    ]);
+  });
+
+  it("hardens every pod: non-root, read-only root, no capabilities, seccomp, probes, resources", async () => {
+    for (const deployment of ofKind(await renderChart(), "Deployment")) {
+      const pod = deployment.spec.template.spec;
+      const container = pod.containers[0];
+      expect(pod.securityContext).toMatchObject({
+        runAsNonRoot: true,
+        seccompProfile: { type: "RuntimeDefault" },
+      });
+      expect(container.securityContext).toEqual({
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        capabilities: { drop: ["ALL"] },
+      });
+      expect(container.readinessProbe.httpGet.path).toBe("/readyz");
+      expect(container.livenessProbe.httpGet.path).toBe("/healthz");
+      expect(container.resources.limits.memory).toBeDefined();
+      expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(
+        Number(container.env.find((e: Manifest) => e.name === "TCP_ECHO_DRAIN_TIMEOUT").value),
+      );
+    }
+  });
+});
+
+describe("chart semantics", () => {
+  it("gives every DestinationRule subset a Deployment whose pods carry its labels", async () => {
+    const objects = await renderChart(["three-versions.yaml"]);
+    const podLabels = ofKind(objects, "Deployment").map((d) => d.spec.template.metadata.labels);
+    for (const subset of (ofKind(objects, "DestinationRule")[0] as Manifest).spec.subsets) {
+      const matching = podLabels.filter((labels) =>
+        Object.entries(subset.labels).every(([k, v]) => labels[k] === v),
+      );
+      expect(matching, subset.name).toHaveLength(1);
+    }
+  });
+
+  it("selects every version's pods with the Service", async () => {
+    const objects = await renderChart(["three-versions.yaml"]);
+    const selector = (ofKind(objects, "Service")[0] as Manifest).spec.selector;
+    for (const deployment of ofKind(objects, "Deployment")) {
+      expect(deployment.spec.template.metadata.labels).toMatchObject(selector);
+    }
+  });
+
+  it("puts the values' weights on the VirtualService routes", async () => {
+    const [virtualService] = ofKind(await renderChart(["three-versions.yaml"]), "VirtualService");
+    expect(virtualService?.spec.tcp[0].route.map((r: Manifest) => [r.destination.subset, r.weight])).toEqual([
+      ["v1", 50],
+      ["v2", 30],
+      ["v3", 20],
+    ]);
+  });
+
+  it("reproduces the tutorial's all-to-v1 step with a values file", async () => {
+    const [virtualService] = ofKind(await renderChart(["all-to-v1.yaml"]), "VirtualService");
+    expect(virtualService?.spec.tcp[0].route.map((r: Manifest) => r.weight)).toEqual([100, 0]);
+  });
+
+  it("follows --set weights, as a traffic shift does", async () => {
+    const [virtualService] = ofKind(
+      await renderChart([], ["versions.v1.weight=50", "versions.v2.weight=50"]),
+      "VirtualService",
+    );
+    expect(virtualService?.spec.tcp[0].route.map((r: Manifest) => r.weight)).toEqual([50, 50]);
+  });
+
+  it("uses a version's image override and its replicas", async () => {
+    const deployments = ofKind(await renderChart(["three-versions.yaml"]), "Deployment");
+    expect(deployments.map((d) => [d.spec.replicas, d.spec.template.spec.containers[0].image])).toEqual([
+      [1, "tcp-echo:0.1.0"],
+      [2, "tcp-echo:0.1.0"],
+      [1, "tcp-echo:canary"],
+    ]);
+  });
+
+  it("renders a Gateway API Gateway and a TCPRoute to one Service per version with the weights", async () => {
+    const objects = await renderChart(["gateway-api.yaml"]);
+    const [route] = ofKind(objects, "TCPRoute");
+    const services = ofKind(objects, "Service").map((s) => s.metadata.name);
+    expect(route?.spec.rules[0].backendRefs).toEqual([
+      { name: "tcp-echo-v1", port: 9000, weight: 80 },
+      { name: "tcp-echo-v2", port: 9000, weight: 20 },
+    ]);
+    expect(services).toEqual(expect.arrayContaining(["tcp-echo", "tcp-echo-v1", "tcp-echo-v2"]));
+    expect(ofKind(objects, "VirtualService")).toHaveLength(0);
+  });
+
+  it("renders only workloads with routing mode none", async () => {
+    const kinds = new Set((await renderChart(["none.yaml"])).map((o) => o.kind));
+    expect([...kinds].sort()).toEqual(["Deployment", "Pod", "PodDisruptionBudget", "Service"]);
+  });
+});
+
+describe("chart helm test", () => {
+  it("runs the prober against the gateway with --expect equal to the rendered weights", async () => {
+    const objects = await renderChart(["three-versions.yaml"]);
+    const args = proberArgs(objects);
+    const routes = (ofKind(objects, "VirtualService")[0] as Manifest).spec.tcp[0].route;
+    expect(argAfter(args, "--expect")).toBe(routes.map((r: Manifest) => r.weight).join(":"));
+    expect(argAfter(args, "--labels")).toBe("one,two,three");
+    expect(args.at(-1)).toBe("istio-ingressgateway.istio-system.svc.cluster.local:31400");
+  });
+
+  it("is a helm test hook with sidecar injection off, failing on any non-zero prober exit", async () => {
+    const pod = testPod(await renderChart());
+    expect(pod.metadata.annotations).toMatchObject({
+      "helm.sh/hook": "test",
+      "sidecar.istio.io/inject": "false",
+    });
+    expect(pod.spec.restartPolicy).toBe("Never");
+    expect(pod.spec.containers[0].command).toEqual(["prober"]);
+  });
+
+  it("expects shares proportional to replicas when probing the Service", async () => {
+    const args = proberArgs(await renderChart(["three-versions.yaml"], ["test.target=service"]));
+    expect(argAfter(args, "--expect")).toBe("1:2:1");
+    expect(args.at(-1)).toBe("tcp-echo:9000");
+  });
+
+  it("agrees with the prober reading the rendered VirtualService (--expect-from)", async () => {
+    const objects = await renderChart(["three-versions.yaml"]);
+    const args = proberArgs(objects);
+    const fromVirtualService = expectationFromManifest(
+      JSON.stringify(ofKind(objects, "VirtualService")[0]),
+      "rendered",
+      new Map([
+        ["v1", "one"],
+        ["v2", "two"],
+        ["v3", "three"],
+      ]),
+    );
+    expect(fromVirtualService).toEqual(
+      parseExpectation(argAfter(args, "--expect") as string, argAfter(args, "--labels")?.split(",")),
+    );
+  });
+
+  it("agrees with the prober reading the rendered TCPRoute (--expect-from)", async () => {
+    const objects = await renderChart(["gateway-api.yaml"]);
+    const fromRoute = expectationFromManifest(JSON.stringify(ofKind(objects, "TCPRoute")[0]), "rendered");
+    const args = proberArgs(objects);
+    expect(fromRoute).toEqual(
+      parseExpectation(argAfter(args, "--expect") as string, argAfter(args, "--labels")?.split(",")),
+    );
+  });
+});
+
+describe("chart bad values", () => {
+  it("fails when the weights do not sum to 100", async () => {
+    await expect(renderChart([], ["versions.v2.weight=10"])).rejects.toThrow(
+      "tcp-echo: the versions' weights sum to 90; they must sum to 100",
+    );
+  });
+
+  it("fails on a negative weight", async () => {
+    await expect(renderChart([], ["versions.v2.weight=-5"])).rejects.toThrow(
+      "versions.v2.weight: Must be greater than or equal to 0",
+    );
+  });
+
+  it("fails when no version exists", async () => {
+    await expect(renderChart([], ["versions.v1=null", "versions.v2=null"])).rejects.toThrow(
+      "tcp-echo: no versions: set at least one entry under .Values.versions",
+    );
+  });
+
+  it("fails on a value the schema does not know", async () => {
+    await expect(renderChart([], ["replicaCount=3"])).rejects.toThrow(
+      "Additional property replicaCount is not allowed",
+    );
+  });
+});
