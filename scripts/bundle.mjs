@@ -1,0 +1,30 @@
+// Bundles each program, with its production dependencies, into one executable ESM file under bundle/bin:
+// the container image ships these and nothing else of node_modules.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { build } from "esbuild";
+
+const programs = {
+  "tcp-echo": "dist/server/cli.js",
+  prober: "dist/prober/cli.js",
+  "tcp-splitter": "dist/splitter/cli.js",
+};
+
+mkdirSync("bundle/bin", { recursive: true });
+// Extensionless files are ESM only under a package.json that says so.
+writeFileSync("bundle/package.json", '{ "type": "module" }\n');
+for (const [name, entry] of Object.entries(programs)) {
+  await build({
+    entryPoints: [entry],
+    outfile: `bundle/bin/${name}`,
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format: "esm",
+    minify: true,
+    legalComments: "external",
+    // CommonJS dependencies call require() for Node built-ins; give the ESM bundle one.
+    banner: {
+      js: 'import { createRequire as __tcpEchoRequire } from "node:module"; const require = __tcpEchoRequire(import.meta.url);',
+    },
+  });
+}
