@@ -2,7 +2,8 @@
 import { readFileSync } from "node:fs";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { EXIT_USAGE, exitWithError, UsageError } from "../common/cli-failure.js";
+import { parseOrExit, withCliConventions } from "../common/cli-conventions.js";
+import { exitWithError, UsageError } from "../common/cli-failure.js";
 import { type Expectation, parseExpectation } from "./expectation.js";
 import { expectationFromManifest, parseLabelMap } from "./manifest-expectation.js";
 import { type CampaignOptions, runProbeCampaign } from "./probe-campaign.js";
@@ -40,7 +41,7 @@ function joinStdinDash(argv: string[]): string[] {
 }
 
 function parseArguments(argv: string[]) {
-  return yargs(joinStdinDash(argv))
+  const parser = yargs(joinStdinDash(argv))
     .scriptName(PROGRAM)
     .usage(
       "$0 --expect 80:20 [host:port] [options]\n\nProbes a TCP endpoint with many fresh connections, classifies each reply by its tcp-echo prefix, and decides whether the traffic split matches the expected weights.",
@@ -89,15 +90,8 @@ function parseArguments(argv: string[]) {
     })
     .epilog(
       "Options may also come from PROBER_<OPTION> environment variables (PROBER_EXPECT=80:20).\n\nExit codes: 0 PASS, 1 FAIL, 2 INCONCLUSIVE, 3 ERROR (unreachable, or errors above --max-error-rate), 64 usage error.",
-    )
-    .strict()
-    .help()
-    .version()
-    .wrap(null)
-    .fail((message, error) => {
-      throw error instanceof UsageError ? error : new UsageError(message || String(error));
-    })
-    .parseSync();
+    );
+  return withCliConventions(parser).parseSync();
 }
 
 type Arguments = ReturnType<typeof parseArguments>;
@@ -150,16 +144,10 @@ function campaignOptions(args: Arguments): CampaignOptions {
 }
 
 async function main(): Promise<void> {
-  let args: Arguments;
-  let options: CampaignOptions;
-  try {
-    args = parseArguments(hideBin(process.argv));
-    options = campaignOptions(args);
-  } catch (error) {
-    if (error instanceof UsageError)
-      exitWithError(PROGRAM, `${error.message} (see ${PROGRAM} --help)`, EXIT_USAGE);
-    throw error;
-  }
+  const { args, options } = parseOrExit(PROGRAM, () => {
+    const parsed = parseArguments(hideBin(process.argv));
+    return { args: parsed, options: campaignOptions(parsed) };
+  });
   const progress = createProgressBar(process.stderr);
   const interrupt = new AbortController();
   process.once("SIGINT", () => interrupt.abort());

@@ -1,13 +1,11 @@
 #!/usr/bin/env bash
 # Installs and starts what the test suite needs beyond npm packages, and only what is missing, so it is
-# cheap to run again: HAProxy and nginx (stream module) as real L4 gateways, Docker's engine, Helm, and
-# Istio's own Go tcp-echo for the differential test. Needs root (apt-get) the first time.
+# cheap to run again: HAProxy and nginx (stream module) as real L4 gateways, Docker's engine (started in
+# the background), and the Go tools (scripts/build-go-tools.sh: Helm, Istio's own tcp-echo for the
+# differential test, fortio and the benchmark's peers). Needs root (apt-get) the first time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/tool-versions.env
-
-BIN="$PWD/.cache/bin"
-mkdir -p "$BIN"
+mkdir -p .cache
 
 missing=()
 command -v haproxy >/dev/null || missing+=(haproxy)
@@ -20,17 +18,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if [ ! -x "$BIN/helm" ] || ! "$BIN/helm" version --short | grep -q "^$HELM_VERSION"; then
-  echo "prepare-test-host: building helm $HELM_VERSION"
-  GOBIN="$BIN" go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
-fi
-
-if [ ! -x "$BIN/istio-tcp-echo" ] || [ "$(cat "$BIN/istio-tcp-echo.version" 2>/dev/null)" != "$ISTIO_VERSION" ]; then
-  echo "prepare-test-host: building Istio's tcp-echo at $ISTIO_VERSION"
-  GOBIN="$BIN/istio" go install "istio.io/istio/samples/tcp-echo/src@$ISTIO_VERSION"
-  mv "$BIN/istio/src" "$BIN/istio-tcp-echo" && rmdir "$BIN/istio"
-  echo "$ISTIO_VERSION" > "$BIN/istio-tcp-echo.version"
-fi
+scripts/build-go-tools.sh
 
 if ! docker info >/dev/null 2>&1; then
   echo "prepare-test-host: starting dockerd (log: .cache/dockerd.log)"

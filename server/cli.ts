@@ -2,7 +2,8 @@
 import { pino } from "pino";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { EXIT_USAGE, exitWithError, UsageError } from "../common/cli-failure.js";
+import { parseOrExit, withCliConventions } from "../common/cli-conventions.js";
+import { exitWithError } from "../common/cli-failure.js";
 import { startAdminServer } from "./admin-server.js";
 import { startEchoServer } from "./echo-server.js";
 import { ListenError } from "./listen.js";
@@ -17,7 +18,7 @@ const EXIT_NO_PERMISSION = 77;
 const PROGRAM = "tcp-echo";
 
 function parseArguments(argv: string[]): ServerSettings {
-  const parsed = yargs(argv)
+  const parser = yargs(argv)
     .scriptName(PROGRAM)
     .usage(
       "$0 <ports> <prefix> [options]\n\nAnswers every line a client sends with `<prefix> <line>`, byte for byte, on each of the comma-separated <ports>. A drop-in for Istio's tcp-echo sample image.",
@@ -67,27 +68,12 @@ function parseArguments(argv: string[]): ServerSettings {
     })
     .epilog(
       "Every option can also be set by environment variable: TCP_ECHO_ and the option's name in capitals with underscores (TCP_ECHO_MAX_LINE_BYTES=4096).\n\nExit codes: 0 stopped by SIGTERM/SIGINT after draining; 64 bad arguments; 69 address in use or not available; 77 permission denied; 70 any other failure.",
-    )
-    .strict()
-    .help()
-    .version()
-    .wrap(null)
-    .fail((message, error) => {
-      throw error instanceof UsageError ? error : new UsageError(message || String(error));
-    })
-    .parseSync();
-  return settingsFromArguments(parsed);
+    );
+  return settingsFromArguments(withCliConventions(parser).parseSync());
 }
 
 async function main(): Promise<void> {
-  let settings: ServerSettings;
-  try {
-    settings = parseArguments(hideBin(process.argv));
-  } catch (error) {
-    if (error instanceof UsageError)
-      exitWithError(PROGRAM, `${error.message} (see ${PROGRAM} --help)`, EXIT_USAGE);
-    throw error;
-  }
+  const settings = parseOrExit(PROGRAM, () => parseArguments(hideBin(process.argv)));
   const logger = pino({ level: settings.logLevel, base: { prefix: settings.prefix } });
   const metrics = new ServerMetrics();
   const echo = await startEchoServer({ ...settings, logger, metrics });

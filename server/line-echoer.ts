@@ -1,4 +1,6 @@
 const NEWLINE = 0x0a;
+/** Segments shorter than this are copied byte by byte in JS: cheaper than a native copy call. */
+const NATIVE_COPY_FROM = 64;
 
 /** What one chunk of input produced: the bytes to send back, and whether the line limit was broken. */
 export interface EchoChunkResult {
@@ -10,6 +12,16 @@ export interface EchoChunkResult {
   overflow: boolean;
 }
 
+function copyInto(target: Buffer, at: number, source: Uint8Array, start: number, end: number): number {
+  if (end - start >= NATIVE_COPY_FROM) {
+    target.set(source.subarray(start, end), at);
+    return at + end - start;
+  }
+  let to = at;
+  for (let i = start; i < end; i++) target[to++] = source[i] as number;
+  return to;
+}
+
 /**
  * Turns a byte stream into replies `<prefix> <line>` for each `\n`-terminated line, byte for byte.
  * One reply buffer per input chunk keeps syscalls per chunk, not per line (the Go original writes
@@ -19,6 +31,7 @@ export class LineEchoer {
   private readonly head: Buffer;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  private ends = new Int32Array(1024);
 
   constructor(
     prefix: string,
@@ -34,23 +47,26 @@ export class LineEchoer {
   }
 
   push(chunk: Buffer): EchoChunkResult {
-    const ends: number[] = [];
+    let count = 0;
     let overflow = false;
     let lineStart = 0;
     let carried = this.pendingBytes;
-    for (let nl = chunk.indexOf(NEWLINE); nl !== -1; nl = chunk.indexOf(NEWLINE, nl + 1)) {
-      if (carried + nl - lineStart > this.maxLineBytes) {
+    for (let i = chunk.indexOf(NEWLINE); i !== -1; i = chunk.indexOf(NEWLINE, i + 1)) {
+      if (carried + i - lineStart > this.maxLineBytes) {
         overflow = true;
         break;
       }
-      ends.push(nl);
-      lineStart = nl + 1;
+      if (count === this.ends.length) {
+        const grown = new Int32Array(count * 2);
+        grown.set(this.ends);
+        this.ends = grown;
+      }
+      this.ends[count++] = i;
+      lineStart = i + 1;
       carried = 0;
     }
-    if (!overflow && carried + chunk.length - lineStart > this.maxLineBytes) {
-      overflow = true;
-    }
-    const reply = ends.length > 0 ? this.buildReply(chunk, ends) : undefined;
+    if (!overflow && carried + chunk.length - lineStart > this.maxLineBytes) overflow = true;
+    const reply = count > 0 ? this.buildReply(chunk, count) : undefined;
     if (overflow) {
       this.pending = [];
       this.pendingBytes = 0;
@@ -58,26 +74,26 @@ export class LineEchoer {
       this.pending.push(chunk.subarray(lineStart));
       this.pendingBytes += chunk.length - lineStart;
     }
-    return { reply, lines: ends.length, overflow };
+    return { reply, lines: count, overflow };
   }
 
-  private buildReply(chunk: Buffer, ends: number[]): Buffer {
+  private buildReply(chunk: Buffer, count: number): Buffer {
     const head = this.head;
-    const lastEnd = ends[ends.length - 1] as number;
-    const size = ends.length * head.length + this.pendingBytes + lastEnd + 1;
-    const out = Buffer.allocUnsafe(size);
+    const lastEnd = this.ends[count - 1] as number;
+    const out = Buffer.allocUnsafe(count * head.length + this.pendingBytes + lastEnd + 1);
     let at = 0;
     let start = 0;
-    for (const end of ends) {
+    for (let n = 0; n < count; n++) {
+      const end = (this.ends[n] as number) + 1;
       const replyStart = at;
-      at += head.copy(out, at);
-      if (start === 0 && this.pendingBytes > 0) {
-        for (const part of this.pending) at += part.copy(out, at);
+      at = copyInto(out, at, head, 0, head.length);
+      if (n === 0 && this.pendingBytes > 0) {
+        for (const part of this.pending) at = copyInto(out, at, part, 0, part.length);
         this.pending = [];
         this.pendingBytes = 0;
       }
-      at += chunk.copy(out, at, start, end + 1);
-      start = end + 1;
+      at = copyInto(out, at, chunk, start, end);
+      start = end;
       if (this.onLine) {
         const reply = out.subarray(replyStart, at);
         this.onLine(reply.subarray(head.length), reply);

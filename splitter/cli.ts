@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { EXIT_USAGE, exitWithError, UsageError } from "../common/cli-failure.js";
+import { parseOrExit, withCliConventions } from "../common/cli-conventions.js";
+import { exitWithError, UsageError } from "../common/cli-failure.js";
 import { parsePort } from "../common/port-number.js";
 import { ListenError } from "../server/listen.js";
 import { type Backend, startWeightedSplitter } from "./weighted-splitter.js";
@@ -20,11 +21,8 @@ function parseBackend(text: string): Backend {
 }
 
 async function main(): Promise<void> {
-  let backends: Backend[];
-  let listenPort: number;
-  let host: string;
-  try {
-    const args = yargs(hideBin(process.argv))
+  const { backends, listenPort, host } = parseOrExit(PROGRAM, () => {
+    const parser = yargs(hideBin(process.argv))
       .scriptName(PROGRAM)
       .usage(
         "$0 --listen <port> <host:port=weight>...\n\nA local stand-in for a mesh's weighted TCP route: each connection goes, whole, to one backend picked at random by weight. For demos and local checks, not production.",
@@ -35,24 +33,13 @@ async function main(): Promise<void> {
         listen: { type: "string", demandOption: true, describe: "port to accept connections on" },
         host: { type: "string", default: "127.0.0.1", describe: "address to accept connections on" },
       })
-      .epilog("Exit codes: 0 stopped by SIGTERM/SIGINT; 64 bad arguments; 69 port in use.")
-      .strict()
-      .help()
-      .wrap(null)
-      .fail((message, error) => {
-        throw error instanceof UsageError ? error : new UsageError(message || String(error));
-      })
-      .parseSync();
-    backends = (args.backends ?? []).map(String).map(parseBackend);
-    if (!backends.some((b) => b.weight > 0))
+      .epilog("Exit codes: 0 stopped by SIGTERM/SIGINT; 64 bad arguments; 69 port in use.");
+    const args = withCliConventions(parser).parseSync();
+    const parsed = (args.backends ?? []).map(String).map(parseBackend);
+    if (!parsed.some((b) => b.weight > 0))
       throw new UsageError("at least one backend needs a weight above 0");
-    listenPort = parsePort(args.listen);
-    host = args.host;
-  } catch (error) {
-    if (error instanceof UsageError)
-      exitWithError(PROGRAM, `${error.message} (see ${PROGRAM} --help)`, EXIT_USAGE);
-    throw error;
-  }
+    return { backends: parsed, listenPort: parsePort(args.listen), host: args.host };
+  });
   const splitter = await startWeightedSplitter(backends, { port: listenPort, host });
   const split = backends.map((b) => `${b.host}:${b.port}=${b.weight}`).join(" ");
   process.stdout.write(`${PROGRAM}: listening on ${host}:${splitter.port}, splitting ${split}\n`);

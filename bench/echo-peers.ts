@@ -1,0 +1,101 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { readFileSync } from "node:fs";
+import { connect, createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+import { PEERS } from "./peer-binaries.js";
+
+/** The server as the image ships it: the bundle from `npm run bundle`. */
+const SERVER_BUNDLE = fileURLToPath(new URL("../../bundle/bin/tcp-echo", import.meta.url));
+
+export type ServerKind = "tcp-echo" | "go-tuned" | "istio" | "fortio";
+
+export const SERVER_KINDS: Record<ServerKind, string> = {
+  "tcp-echo": "this project (Node 20, the bundled program the image ships)",
+  "go-tuned": "Go, one write per chunk (anchor)",
+  istio: "Istio's Go tcp-echo (write and log per line)",
+  fortio: "fortio tcp-echo (plain echo, no prefix)",
+};
+
+export interface RunningServer {
+  kind: ServerKind;
+  port: number;
+  pid: number;
+  /** Milliseconds from spawn to the first accepted connection. */
+  startupMs: number;
+  rssMegabytes(): number;
+  stop(): Promise<void>;
+}
+
+/** A free loopback port: peers that cannot report an OS-chosen port get one picked here. */
+export async function freePort(): Promise<number> {
+  const server = createServer().listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function command(kind: ServerKind, port: number, prefix: string): [string, string[]] {
+  switch (kind) {
+    case "tcp-echo":
+      return [
+        process.execPath,
+        [
+          SERVER_BUNDLE,
+          String(port),
+          prefix,
+          "--host",
+          "127.0.0.1",
+          "--log-level",
+          "warn",
+          "--max-connections",
+          "0",
+        ],
+      ];
+    case "go-tuned":
+      return [PEERS.goTuned, [String(port), prefix]];
+    case "istio":
+      return [PEERS.istio, [String(port), prefix]];
+    case "fortio":
+      return [PEERS.fortio, ["tcp-echo", "-tcp-port", `127.0.0.1:${port}`, "-loglevel", "Warning"]];
+  }
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: "127.0.0.1" }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on("error", () => resolve(false));
+  });
+}
+
+/** Starts a server of the kind, its output discarded (Istio's logs every line; a crash shows as an exit), and waits until it accepts. */
+export async function startServer(kind: ServerKind, prefix = "one"): Promise<RunningServer> {
+  const port = await freePort();
+  const [file, args] = command(kind, port, prefix);
+  const began = performance.now();
+  const child: ChildProcess = spawn(file, args, { stdio: "ignore" });
+  while (!(await accepts(port))) {
+    if (child.exitCode !== null) throw new Error(`${kind} exited with ${child.exitCode}`);
+  }
+  const startupMs = performance.now() - began;
+  const pid = child.pid as number;
+  return {
+    kind,
+    port,
+    pid,
+    startupMs,
+    rssMegabytes: () =>
+      Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]) / 1024,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = once(child, "exit");
+        child.kill("SIGKILL");
+        await exited;
+      }
+    },
+  };
+}

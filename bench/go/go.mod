@@ -1,0 +1,3 @@
+module tcp-echo-bench
+
+go 1.22

@@ -1,0 +1,186 @@
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import mt19937 from "@stdlib/random-base-mt19937";
+import normalQuantile from "@stdlib/stats-base-dists-normal-quantile";
+import { parseExpectation } from "../prober/expectation.js";
+import { type CampaignReport, runProbeCampaign } from "../prober/probe-campaign.js";
+import { judgeSplit, type SplitJudgement } from "../prober/split-verdict.js";
+import { startWeightedSplitter } from "../splitter/weighted-splitter.js";
+import { startServer } from "./echo-peers.js";
+import { goLoad } from "./go-load.js";
+
+const run = promisify(execFile);
+/** The prober as the image ships it: the bundle from `npm run bundle`. */
+const PROBER_CLI = fileURLToPath(new URL("../../bundle/bin/prober", import.meta.url));
+const DEFAULTS = { confidence: 0.99, tolerance: 0.05, maxErrorRate: 0.01 };
+
+export interface ProberBenchSettings {
+  seconds: number;
+  probes: number;
+  concurrency: number[];
+  simulations: number;
+  wallRuns: number;
+}
+
+export interface SettleFigures {
+  truth: string;
+  verdict: string;
+  medianProbes: number;
+  p90Probes: number;
+  /** Share of simulated runs that reached the expected verdict. */
+  rate: number;
+  /** A fixed-sample textbook test's size for the same question (99% confidence, 90% power). */
+  fixedSampleProbes: number;
+  /** Wall time and probes of the real prober through the loopback splitter, medians. */
+  wallMs: number;
+  wallProbes: number;
+}
+
+export interface ProberFigures {
+  throughput: Record<number, { proberPerSecond: number; goLoopPerSecond: number }>;
+  settle: SettleFigures[];
+  convergence: { probes: number; share: number; lower: number; upper: number }[];
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+const percentile90 = (values: number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length * 0.9)] ?? 0;
+
+function seededProbe(shareOfOne: number, seed: number) {
+  const integers = mt19937.factory({ seed });
+  return () =>
+    Promise.resolve({
+      kind: "reply" as const,
+      prefix: integers() / 4294967296 < shareOfOne ? "one" : "two",
+      latencyMs: 0,
+      sameVersion: true,
+    });
+}
+
+function simulate(shareOfOne: number, seed: number): Promise<CampaignReport> {
+  return runProbeCampaign({
+    ...DEFAULTS,
+    expected: parseExpectation("80:20"),
+    host: "simulated",
+    port: 1,
+    concurrency: 1,
+    maxProbes: 20_000,
+    durationMs: 600_000,
+    connectTimeoutMs: 1000,
+    timeoutMs: 1000,
+    linesPerConnection: 1,
+    stopWhenSettled: true,
+    probe: seededProbe(shareOfOne, seed),
+  });
+}
+
+/**
+ * Fixed-sample sizes at 99% confidence and 90% power, ±5 pp: equivalence (two one-sided tests) when the
+ * truth is the expected share, a one-sided test against the band's edge when it is off.
+ */
+function fixedSampleSize(expected: number, truth: number): number {
+  const zAlpha = normalQuantile(1 - 0.01, 0, 1);
+  const variance = truth * (1 - truth);
+  if (truth === expected)
+    return Math.ceil(((zAlpha + normalQuantile(1 - 0.1 / 2, 0, 1)) ** 2 * variance) / 0.05 ** 2);
+  const distance = Math.abs(truth - expected) - 0.05;
+  return Math.ceil(((zAlpha + normalQuantile(1 - 0.1, 0, 1)) ** 2 * variance) / distance ** 2);
+}
+
+async function proberJson(args: string[]): Promise<CampaignReport & { wallMs: number }> {
+  const began = performance.now();
+  const { stdout } = await run(process.execPath, [PROBER_CLI, ...args, "--json"]).catch(
+    (error: { stdout?: string }) => ({
+      stdout: error.stdout ?? "{}",
+    }),
+  );
+  return { ...(JSON.parse(stdout) as CampaignReport), wallMs: performance.now() - began };
+}
+
+async function throughput(settings: ProberBenchSettings): Promise<ProberFigures["throughput"]> {
+  const server = await startServer("tcp-echo");
+  try {
+    const figures: ProberFigures["throughput"] = {};
+    for (const clients of settings.concurrency) {
+      const report = await proberJson([
+        "--expect",
+        "100:0",
+        "-n",
+        String(settings.probes),
+        "--no-early-stop",
+        "-c",
+        String(clients),
+        `127.0.0.1:${server.port}`,
+      ]);
+      const go = await goLoad("conn", server.port, clients, settings.seconds);
+      figures[clients] = { proberPerSecond: report.probesPerSecond, goLoopPerSecond: go.perSecond };
+    }
+    return figures;
+  } finally {
+    await server.stop();
+  }
+}
+
+async function settle(settings: ProberBenchSettings): Promise<SettleFigures[]> {
+  const [one, two] = await Promise.all([startServer("tcp-echo", "one"), startServer("tcp-echo", "two")]);
+  const figures: SettleFigures[] = [];
+  try {
+    for (const [shareOfOne, verdict] of [
+      [0.8, "PASS"],
+      [0.7, "FAIL"],
+    ] as const) {
+      const runs: CampaignReport[] = [];
+      for (let seed = 1; seed <= settings.simulations; seed++) runs.push(await simulate(shareOfOne, seed));
+      const splitter = await startWeightedSplitter([
+        { host: "127.0.0.1", port: one.port, weight: shareOfOne * 100 },
+        { host: "127.0.0.1", port: two.port, weight: 100 - shareOfOne * 100 },
+      ]);
+      const wall: (CampaignReport & { wallMs: number })[] = [];
+      for (let i = 0; i < settings.wallRuns; i++)
+        wall.push(await proberJson(["--expect", "80:20", `127.0.0.1:${splitter.port}`]));
+      await splitter.close();
+      figures.push({
+        truth: `${shareOfOne * 100}:${100 - shareOfOne * 100}`,
+        verdict,
+        medianProbes: median(runs.map((r) => r.probes)),
+        p90Probes: percentile90(runs.map((r) => r.probes)),
+        rate: runs.filter((r) => r.verdict === verdict).length / runs.length,
+        fixedSampleProbes: fixedSampleSize(0.8, shareOfOne),
+        wallMs: median(wall.map((r) => r.wallMs)),
+        wallProbes: median(wall.map((r) => r.probes)),
+      });
+    }
+    return figures;
+  } finally {
+    await one.stop();
+    await two.stop();
+  }
+}
+
+/** One seeded run at a true 80:20, traced past its PASS: observed share and interval against probes. */
+function convergence(): ProberFigures["convergence"] {
+  const integers = mt19937.factory({ seed: 7 });
+  const criteria = { ...DEFAULTS, expected: parseExpectation("80:20") };
+  const counts = { one: 0, two: 0 };
+  const trace: ProberFigures["convergence"] = [];
+  let judged: SplitJudgement | undefined;
+  for (let n = 1; n <= 3000; n++) {
+    if (integers() / 4294967296 < 0.8) counts.one += 1;
+    else counts.two += 1;
+    if (n <= 100 || n % Math.ceil(n / 100) === 0) {
+      judged = judgeSplit({ counts, unexpected: {}, errors: {} }, criteria, judged);
+      const version = judged.versions[0];
+      if (version) trace.push({ probes: n, share: version.observedShare, ...version.interval });
+    }
+  }
+  return trace;
+}
+
+export async function benchProber(settings: ProberBenchSettings): Promise<ProberFigures> {
+  return {
+    throughput: await throughput(settings),
+    settle: await settle(settings),
+    convergence: convergence(),
+  };
+}

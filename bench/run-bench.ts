@@ -1,0 +1,270 @@
+#!/usr/bin/env node
+import { execFileSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import yargs from "yargs";
+import { hideBin } from "yargs/helpers";
+import { SERVER_KINDS, type ServerKind } from "./echo-peers.js";
+import { buildPeers } from "./peer-binaries.js";
+import { benchProber, type ProberFigures } from "./prober-bench.js";
+import { benchServer, type ServerFigures } from "./server-bench.js";
+import { lineChart } from "./svg-chart.js";
+
+interface Ratio {
+  figure: string;
+  ours: number;
+  peer: number;
+  ratio: number;
+  goal: number;
+}
+
+const COLORS: Record<ServerKind, string> = {
+  "tcp-echo": "#d62728",
+  "go-tuned": "#1f77b4",
+  istio: "#2ca02c",
+  fortio: "#9467bd",
+};
+
+function serverRatios(servers: ServerFigures[]): Ratio[] {
+  const ours = servers.find((s) => s.kind === "tcp-echo");
+  const anchor = servers.find((s) => s.kind === "go-tuned");
+  if (!ours || !anchor) return [];
+  const ratios: Ratio[] = [];
+  const add = (figure: string, a: number | undefined, b: number | undefined) => {
+    if (a !== undefined && b) ratios.push({ figure, ours: a, peer: b, ratio: a / b, goal: 1 });
+  };
+  for (const c of Object.keys(ours.connections))
+    add(
+      `new connections/s, ${c} clients`,
+      ours.connections[+c]?.perSecond,
+      anchor.connections[+c]?.perSecond,
+    );
+  for (const c of Object.keys(ours.lines))
+    add(`pipelined lines/s, ${c} clients`, ours.lines[+c]?.perSecond, anchor.lines[+c]?.perSecond);
+  add("bytes/s, 64 KiB lines, 32 clients", ours.bytesPerSecond64KiB, anchor.bytesPerSecond64KiB);
+  return ratios;
+}
+
+function proberRatios(prober: ProberFigures | undefined): Ratio[] {
+  return Object.entries(prober?.throughput ?? {}).map(([c, t]) => ({
+    figure: `prober probes/s vs Go dial loop, ${c} in flight`,
+    ours: t.proberPerSecond,
+    peer: t.goLoopPerSecond,
+    ratio: t.proberPerSecond / t.goLoopPerSecond,
+    goal: 0.9,
+  }));
+}
+
+const n = (value: number) => Math.round(value).toLocaleString("en-US");
+
+function markdown(
+  machine: Record<string, string>,
+  servers: ServerFigures[],
+  prober: ProberFigures | undefined,
+  ratios: Ratio[],
+): string {
+  const lines = [
+    `# Benchmark results`,
+    "",
+    `${machine.date} on ${machine.cpus} (${machine.cores} cores, ${machine.memory}), ${machine.node}, ${machine.go}; loopback, load from the Go generator in bench/go/load.`,
+    "",
+  ];
+  if (ratios.length > 0) {
+    lines.push(
+      "## Ratios (this project / peer, same run)",
+      "",
+      "| figure | ours | peer | ratio | goal |",
+      "|---|---|---|---|---|",
+    );
+    for (const r of ratios)
+      lines.push(`| ${r.figure} | ${n(r.ours)} | ${n(r.peer)} | ${r.ratio.toFixed(2)} | ≥ ${r.goal} |`);
+    lines.push("");
+  }
+  if (servers.length > 0) {
+    const kinds = servers.map((s) => s.kind);
+    lines.push(
+      "## Servers",
+      "",
+      `| figure | ${kinds.map((k) => `${k}`).join(" | ")} |`,
+      `|---|${kinds.map(() => "---").join("|")}|`,
+    );
+    const row = (figure: string, pick: (s: ServerFigures) => string) =>
+      lines.push(`| ${figure} | ${servers.map(pick).join(" | ")} |`);
+    for (const c of Object.keys(servers[0]?.connections ?? {}))
+      row(`new connections/s, ${c} clients`, (s) => n(s.connections[+c]?.perSecond ?? 0));
+    const c32 = servers[0]?.connections[32] ? 32 : Number(Object.keys(servers[0]?.connections ?? {})[0]);
+    row(
+      `latency p50 / p99 µs (connect to reply, ${c32} clients)`,
+      (s) => `${n(s.connections[c32]?.p50Micros ?? 0)} / ${n(s.connections[c32]?.p99Micros ?? 0)}`,
+    );
+    for (const c of Object.keys(servers[0]?.lines ?? {}))
+      row(`pipelined lines/s, ${c} clients`, (s) => n(s.lines[c as unknown as number]?.perSecond ?? 0));
+    row("MB/s, 64 KiB lines, 32 clients", (s) => (s.bytesPerSecond64KiB / 1e6).toFixed(0));
+    for (const count of Object.keys(servers[0]?.rssMegabytes ?? {}))
+      row(`RSS MB, ${count} idle connections`, (s) => (s.rssMegabytes[+count] ?? 0).toFixed(1));
+    row("start to first accepted connection, ms", (s) => s.startupMs.toFixed(0));
+    lines.push("", servers.map((s) => `- \`${s.kind}\`: ${SERVER_KINDS[s.kind]}`).join("\n"), "");
+  }
+  if (prober) {
+    lines.push(
+      "## Prober",
+      "",
+      "| true split | verdict | median probes | 90th pct | rate | fixed-sample test | wall time (real, loopback) |",
+      "|---|---|---|---|---|---|---|",
+    );
+    for (const s of prober.settle) {
+      lines.push(
+        `| ${s.truth} (expect 80:20) | ${s.verdict} | ${n(s.medianProbes)} | ${n(s.p90Probes)} | ${(s.rate * 100).toFixed(1)}% | ${n(s.fixedSampleProbes)} | ${n(s.wallMs)} ms, ${n(s.wallProbes)} probes |`,
+      );
+    }
+    lines.push(
+      "",
+      "Fixed-sample sizes: 99% confidence and 90% power at ±5 pp (two one-sided tests at the true 80:20; a one-sided test against the band's edge at 70:30). They cannot stop early or be re-run safely; the prober can.",
+      "",
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+async function main(): Promise<void> {
+  const args = yargs(hideBin(process.argv))
+    .scriptName("bench")
+    .options({
+      quick: {
+        type: "boolean",
+        default: false,
+        describe: "tiny durations: checks the harness, not the figures",
+      },
+      only: { choices: ["server", "prober"] as const, describe: "run one half" },
+      compare: { type: "boolean", default: false, describe: "exit 1 when a ratio is below its goal" },
+      out: {
+        type: "string",
+        default: "bench/results",
+        describe: "folder for bench.json, bench.md and the SVG charts",
+      },
+    })
+    .strict()
+    .parseSync();
+  await buildPeers();
+  const seconds = args.quick ? 0.3 : 2;
+  const machine = {
+    date: new Date().toISOString().slice(0, 10),
+    cpus: cpus()[0]?.model ?? "unknown CPU",
+    cores: String(cpus().length),
+    memory: `${Math.round(totalmem() / 2 ** 30)} GiB`,
+    node: `Node ${process.versions.node}`,
+    go: execFileSync("go", ["version"], { encoding: "utf8" }).trim().split(" ")[2] ?? "go",
+  };
+
+  const servers: ServerFigures[] = [];
+  if (args.only !== "prober") {
+    for (const kind of Object.keys(SERVER_KINDS) as ServerKind[]) {
+      process.stderr.write(`bench: server ${kind}\n`);
+      servers.push(
+        await benchServer(kind, {
+          seconds,
+          connClients: [1, 32, 256],
+          pipeClients: args.quick ? [1, 32] : [1, 32, 256, 1024],
+          idleCounts: args.quick ? [100] : [1, 100, 1000, 10_000],
+        }),
+      );
+    }
+  }
+  let prober: ProberFigures | undefined;
+  if (args.only !== "server") {
+    process.stderr.write("bench: prober\n");
+    prober = await benchProber({
+      seconds,
+      probes: args.quick ? 300 : 20_000,
+      concurrency: [16, 32],
+      simulations: args.quick ? 10 : 500,
+      wallRuns: args.quick ? 1 : 9,
+    });
+  }
+  const ratios = [...serverRatios(servers), ...proberRatios(prober)];
+
+  mkdirSync(args.out, { recursive: true });
+  writeFileSync(
+    `${args.out}/bench.json`,
+    `${JSON.stringify({ machine, servers, prober, ratios }, null, 2)}\n`,
+  );
+  writeFileSync(`${args.out}/bench.md`, markdown(machine, servers, prober, ratios));
+  if (servers.length > 0) {
+    writeFileSync(
+      `${args.out}/throughput.svg`,
+      lineChart({
+        title: "Pipelined lines per second vs concurrent clients",
+        xLabel: "concurrent clients (log scale)",
+        yLabel: "lines per second",
+        logX: true,
+        series: servers.map((s) => ({
+          name: s.kind,
+          color: COLORS[s.kind],
+          points: Object.entries(s.lines).map(([c, l]) => [Number(c), l.perSecond]),
+        })),
+      }),
+    );
+    writeFileSync(
+      `${args.out}/memory.svg`,
+      lineChart({
+        title: "Resident memory vs idle connections",
+        xLabel: "idle connections (log scale)",
+        yLabel: "RSS, MB",
+        logX: true,
+        series: servers.map((s) => ({
+          name: s.kind,
+          color: COLORS[s.kind],
+          points: Object.entries(s.rssMegabytes)
+            .filter(([c]) => +c > 0)
+            .map(([c, mb]) => [Number(c), mb]),
+        })),
+      }),
+    );
+  }
+  if (prober) {
+    writeFileSync(
+      `${args.out}/convergence.svg`,
+      lineChart({
+        title: "Prober convergence at a true 80:20 (share of one)",
+        xLabel: "probes (log scale)",
+        yLabel: "share of one",
+        logX: true,
+        yMin: 0.5,
+        yMax: 1,
+        bands: [
+          {
+            name: "99% confidence sequence",
+            color: "#1f77b4",
+            points: prober.convergence.map((p) => [p.probes, p.lower, p.upper]),
+          },
+          {
+            name: "tolerance 75-85%",
+            color: "#2ca02c",
+            points: prober.convergence.map((p) => [p.probes, 0.75, 0.85]),
+          },
+        ],
+        series: [
+          {
+            name: "observed share",
+            color: "#d62728",
+            points: prober.convergence.map((p) => [p.probes, p.share]),
+          },
+        ],
+      }),
+    );
+  }
+  for (const r of ratios)
+    process.stdout.write(
+      `${r.figure}: ${n(r.ours)} vs ${n(r.peer)} = ${r.ratio.toFixed(2)}× (goal ≥ ${r.goal})\n`,
+    );
+  process.stdout.write(`bench: figures in ${args.out}/bench.json and bench.md\n`);
+  const below = ratios.filter((r) => r.ratio < r.goal);
+  if (args.compare && below.length > 0) {
+    process.stderr.write(
+      `bench: ${below.length} ratio(s) below goal: ${below.map((r) => r.figure).join("; ")}\n`,
+    );
+    process.exitCode = 1;
+  }
+}
+
+await main();
