@@ -51,7 +51,8 @@ export function lineChart(spec: ChartSpec): string {
   const plotH = HEIGHT - MARGIN.top - MARGIN.bottom;
   const px = (x: number) => MARGIN.left + ((tx(x) - x0) / (x1 - x0 || 1)) * plotW;
   // Values outside the y range are drawn on its edge.
-  const py = (y: number) => MARGIN.top + plotH - ((Math.min(Math.max(y, y0), y1) - y0) / (y1 - y0 || 1)) * plotH;
+  const py = (y: number) =>
+    MARGIN.top + plotH - ((Math.min(Math.max(y, y0), y1) - y0) / (y1 - y0 || 1)) * plotH;
   const path = (points: [number, number][]) =>
     points.map(([x, y], i) => `${i ? "L" : "M"}${px(x).toFixed(1)},${py(y).toFixed(1)}`).join("");
 
