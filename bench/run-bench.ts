@@ -126,6 +126,23 @@ function markdown(
   return `${lines.join("\n")}\n`;
 }
 
+/** One line per server kind against a log-scale x axis. */
+function serverChart(
+  servers: ServerFigures[],
+  title: string,
+  xLabel: string,
+  yLabel: string,
+  points: (server: ServerFigures) => [number, number][],
+): string {
+  return lineChart({
+    title,
+    xLabel: `${xLabel} (log scale)`,
+    yLabel,
+    logX: true,
+    series: servers.map((s) => ({ name: s.kind, color: COLORS[s.kind], points: points(s) })),
+  });
+}
+
 async function main(): Promise<void> {
   const args = yargs(hideBin(process.argv))
     .scriptName("bench")
@@ -192,33 +209,21 @@ async function main(): Promise<void> {
   if (servers.length > 0) {
     writeFileSync(
       `${args.out}/throughput.svg`,
-      lineChart({
-        title: "Pipelined lines per second vs concurrent clients",
-        xLabel: "concurrent clients (log scale)",
-        yLabel: "lines per second",
-        logX: true,
-        series: servers.map((s) => ({
-          name: s.kind,
-          color: COLORS[s.kind],
-          points: Object.entries(s.lines).map(([c, l]) => [Number(c), l.perSecond]),
-        })),
-      }),
+      serverChart(
+        servers,
+        "Pipelined lines per second vs concurrent clients",
+        "concurrent clients",
+        "lines per second",
+        (s) => Object.entries(s.lines).map(([c, l]) => [Number(c), l.perSecond]),
+      ),
     );
     writeFileSync(
       `${args.out}/memory.svg`,
-      lineChart({
-        title: "Resident memory vs idle connections",
-        xLabel: "idle connections (log scale)",
-        yLabel: "RSS, MB",
-        logX: true,
-        series: servers.map((s) => ({
-          name: s.kind,
-          color: COLORS[s.kind],
-          points: Object.entries(s.rssMegabytes)
-            .filter(([c]) => +c > 0)
-            .map(([c, mb]) => [Number(c), mb]),
-        })),
-      }),
+      serverChart(servers, "Resident memory vs idle connections", "idle connections", "RSS, MB", (s) =>
+        Object.entries(s.rssMegabytes)
+          .filter(([c]) => +c > 0)
+          .map(([c, mb]) => [Number(c), mb]),
+      ),
     );
   }
   if (prober) {

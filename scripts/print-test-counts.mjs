@@ -8,7 +8,9 @@ let failed = report.numFailedTests;
 let skipped = report.numPendingTests + report.numTodoTests;
 for (const file of report.testResults) {
   if (file.status !== "failed") continue;
-  const unrun = file.assertionResults.filter((test) => test.status === "skipped" || test.status === "pending").length;
+  const unrun = file.assertionResults.filter(
+    (test) => test.status === "skipped" || test.status === "pending",
+  ).length;
   failed += unrun;
   skipped -= unrun;
 }
