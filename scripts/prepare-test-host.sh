@@ -12,6 +12,8 @@ command -v haproxy >/dev/null || missing+=(haproxy)
 command -v nginx >/dev/null || missing+=(nginx-light)
 [ -e /usr/lib/nginx/modules/ngx_stream_module.so ] || missing+=(libnginx-mod-stream)
 command -v dockerd >/dev/null || missing+=(docker.io)
+command -v python3 >/dev/null || missing+=(python3)
+command -v script >/dev/null || missing+=(bsdutils)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "prepare-test-host: installing ${missing[*]}"
   apt-get update -qq

@@ -4,6 +4,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startWeightedSplitter, type WeightedSplitter } from "../splitter/weighted-splitter.js";
+import { PROBER_CLI, spawnTracked } from "./support/child-processes.js";
 import { type EchoServerProcess, startEchoServerProcess } from "./support/echo-server-process.js";
 import { runProber, runProberJson } from "./support/prober-process.js";
 
@@ -153,6 +154,59 @@ describe("prober against tcp-echo servers behind a weighted splitter", () => {
     expect(report.stickiness).toEqual({ connections: 200, sameVersion: 200 });
   });
 
+  it("starts at most --rate probes per second", async () => {
+    route(80, 20);
+    const { report } = await runProberJson([
+      "--expect",
+      "80:20",
+      "--rate",
+      "100",
+      "-n",
+      "21",
+      "--no-early-stop",
+      target,
+    ]);
+    expect(report.probes).toBe(21);
+    // The 21st probe may start no earlier than 200 ms after the first.
+    expect(report.durationMs).toBeGreaterThanOrEqual(200);
+  });
+
+  it("stops at the --duration budget, INCONCLUSIVE", async () => {
+    route(80, 20);
+    const { code, report } = await runProberJson([
+      "--expect",
+      "80:20",
+      "--tolerance",
+      "0.001",
+      "--duration",
+      "0.5",
+      "-n",
+      "10000000",
+      target,
+    ]);
+    expect(report.stoppedBy).toBe("duration");
+    expect(report.reason).toMatch(/^time budget spent/);
+    expect(code).toBe(2);
+  });
+
+  it("draws a progress bar on stderr when it is a terminal", async () => {
+    route(80, 20);
+    // script(1) gives the prober a pseudo-terminal; its output is the terminal's.
+    const command = [
+      process.execPath,
+      PROBER_CLI,
+      "--expect",
+      "80:20",
+      "-n",
+      "3000",
+      "--no-early-stop",
+      target,
+    ].join(" ");
+    const run = spawnTracked("script", ["-qefc", command, "/dev/null"]);
+    expect(await run.exited).toBe(0);
+    expect(run.lines.join("\n")).toMatch(/probing \[.*\] \d+\/3000 probes \| one \d+ · two \d+ \| errors 0/);
+  });
+
   it("prints a human table and the verdict line last", async () => {
     route(80, 20);
     const run = await runProber(["--expect", "80:20", target]);
@@ -248,6 +302,28 @@ describe("prober against broken targets", () => {
     await hanging.close();
     await one.stop();
     expect(report.errors["read-timeout"]).toBeGreaterThan(0);
+    expect(code).toBe(3);
+  });
+
+  it("classifies connections a listener never accepts as connect-timeout", async () => {
+    const listener = spawnTracked(
+      "python3",
+      [fileURLToPath(new URL("./fixtures/never-accepting-listener.py", import.meta.url))],
+      {},
+      "",
+    );
+    const port = await listener.waitForLine((line) => /^\d+$/.test(line), "the listener's port");
+    const { code, report } = await runProberJson([
+      "--expect",
+      "80:20",
+      "--connect-timeout",
+      "0.2",
+      "--timeout",
+      "0.2",
+      `127.0.0.1:${port}`,
+    ]);
+    listener.child.kill();
+    expect(report.errors["connect-timeout"]).toBeGreaterThan(0);
     expect(code).toBe(3);
   });
 
