@@ -17,7 +17,7 @@ export {
   type SplitObservation,
   type Verdict,
 } from "./prober/split-verdict.js";
-export { type ProbeOutcome, tcpProbe } from "./prober/tcp-probe.js";
+export { type ProbeOutcome, TcpProber } from "./prober/tcp-probe.js";
 export { type EchoServer, type EchoServerOptions, startEchoServer } from "./server/echo-server.js";
 export { LineEchoer } from "./server/line-echoer.js";
 export { ServerMetrics } from "./server/server-metrics.js";

@@ -13,6 +13,7 @@ import { goLoad } from "./go-load.js";
 const run = promisify(execFile);
 /** The prober as the image ships it: the bundle from `npm run bundle`. */
 const PROBER_CLI = fileURLToPath(new URL("../../bundle/bin/prober", import.meta.url));
+const NODE_DIAL_LOOP = fileURLToPath(new URL("./node-dial-loop.js", import.meta.url));
 const DEFAULTS = { confidence: 0.99, tolerance: 0.05, maxErrorRate: 0.01 };
 
 export interface ProberBenchSettings {
@@ -38,7 +39,8 @@ export interface SettleFigures {
 }
 
 export interface ProberFigures {
-  throughput: Record<number, { proberPerSecond: number; goLoopPerSecond: number }>;
+  /** Probes per second against this project's server, by probes in flight, beside two bare loops. */
+  throughput: Record<number, { proberPerSecond: number; goLoopPerSecond: number; nodeLoopPerSecond: number }>;
   settle: SettleFigures[];
   convergence: { probes: number; share: number; lower: number; upper: number }[];
 }
@@ -114,7 +116,21 @@ async function throughput(settings: ProberBenchSettings): Promise<ProberFigures[
         `127.0.0.1:${server.port}`,
       ]);
       const go = await goLoad("conn", server.port, clients, settings.seconds);
-      figures[clients] = { proberPerSecond: report.probesPerSecond, goLoopPerSecond: go.perSecond };
+      const node = JSON.parse(
+        (
+          await run(process.execPath, [
+            NODE_DIAL_LOOP,
+            String(server.port),
+            String(settings.probes),
+            String(clients),
+          ])
+        ).stdout,
+      ) as { perSecond: number };
+      figures[clients] = {
+        proberPerSecond: report.probesPerSecond,
+        goLoopPerSecond: go.perSecond,
+        nodeLoopPerSecond: node.perSecond,
+      };
     }
     return figures;
   } finally {

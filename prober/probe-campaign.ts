@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { setMaxListeners } from "node:events";
 import type { Interval } from "./confidence-sequence.js";
 import {
   judgeSplit,
@@ -10,7 +9,7 @@ import {
   type SplitObservation,
   type Verdict,
 } from "./split-verdict.js";
-import { type ProbeOutcome, tcpProbe } from "./tcp-probe.js";
+import { type ProbeOutcome, TcpProber } from "./tcp-probe.js";
 
 export interface CampaignOptions extends SplitCriteria {
   host: string;
@@ -85,6 +84,13 @@ function isCheckpoint(probes: number): boolean {
   return probes <= 100 || probes % Math.ceil(probes / 100) === 0;
 }
 
+/** Real probes over TCP; all in flight end at once when the campaign aborts. */
+function tcpProbes(options: CampaignOptions, abort: AbortSignal): (id: string) => Promise<ProbeOutcome> {
+  const prober = new TcpProber(options);
+  abort.addEventListener("abort", () => prober.abortAll(), { once: true });
+  return (id) => prober.probe(id);
+}
+
 /**
  * Runs probes against the target until the verdict settles or a budget (probes, time) runs out, and
  * returns the report. Checking the verdict as probes arrive keeps its error rates: the confidence
@@ -100,8 +106,6 @@ export async function runProbeCampaign(
   const latencies = new Map<string, number[]>();
   const stickiness = { connections: 0, sameVersion: 0 };
   const controller = new AbortController();
-  // Every probe in flight listens for the stop.
-  setMaxListeners(0, controller.signal);
   const started = performance.now();
   let startedProbes = 0;
   let finished = 0;
@@ -119,17 +123,7 @@ export async function runProbeCampaign(
   const onInterrupt = () => stop("interrupted");
   interrupt?.addEventListener("abort", onInterrupt, { once: true });
   const deadline = setTimeout(() => stop("duration"), options.durationMs);
-  const probe =
-    options.probe ??
-    ((id: string, signal: AbortSignal) =>
-      tcpProbe(id, {
-        host: options.host,
-        port: options.port,
-        connectTimeoutMs: options.connectTimeoutMs,
-        timeoutMs: options.timeoutMs,
-        linesPerConnection: options.linesPerConnection,
-        signal,
-      }));
+  const probe = options.probe ?? tcpProbes(options, controller.signal);
 
   const record = (outcome: ProbeOutcome) => {
     finished += 1;

@@ -28,8 +28,10 @@ export interface TcpProbeOptions {
   /** Longest wait for each reply line. */
   timeoutMs: number;
   linesPerConnection: number;
-  signal?: AbortSignal | undefined;
 }
+
+/** How often deadlines are checked: timeouts fire up to this much late. */
+const SWEEP_MS = 25;
 
 const ERROR_KINDS: Record<string, ProbeErrorKind> = {
   ECONNREFUSED: "refused",
@@ -43,81 +45,112 @@ const ERROR_KINDS: Record<string, ProbeErrorKind> = {
 };
 
 /**
- * One probe: a fresh TCP connection (L4 gateways pick a backend per connection), `linesPerConnection`
- * lines each carrying `id`, each reply checked to be exactly `<prefix> <line>`; the version is the prefix.
+ * Runs probes against one target. A probe is a fresh TCP connection (L4 gateways pick a backend per
+ * connection), `linesPerConnection` lines each carrying the probe's id, each reply checked to be exactly
+ * `<prefix> <line>`; the version is the prefix. One sweep timer serves the deadlines of every probe in
+ * flight: a timer per probe costs more than the probe's own JavaScript.
  */
-export function tcpProbe(id: string, options: TcpProbeOptions): Promise<ProbeOutcome> {
-  const started = performance.now();
-  return new Promise((resolve) => {
-    const socket: Socket = connect({ host: options.host, port: options.port, noDelay: true });
-    let connected = false;
-    let buffered = "";
-    let sent = "";
-    let line = 0;
-    let prefix: string | undefined;
-    let sameVersion = true;
-    let timer: NodeJS.Timeout | undefined;
+export class TcpProber {
+  private readonly deadlines = new Map<() => void, number>();
+  private sweeper: NodeJS.Timeout | undefined;
 
-    const finish = (outcome: ProbeOutcome) => {
-      clearTimeout(timer);
-      options.signal?.removeEventListener("abort", onAbort);
-      socket.destroy();
-      resolve(outcome);
-    };
-    const fail = (error: ProbeErrorKind, detail: string) =>
-      finish({ kind: "error", error, detail, latencyMs: performance.now() - started });
-    const arm = (ms: number, error: ProbeErrorKind) => {
-      clearTimeout(timer);
-      timer = setTimeout(
-        () => fail(error, `no ${error === "connect-timeout" ? "connection" : "reply"} within ${ms} ms`),
-        ms,
-      );
-    };
-    const sendNext = () => {
-      line += 1;
-      sent = `${id} line=${line}`;
-      socket.write(`${sent}\n`);
-      arm(options.timeoutMs, "read-timeout");
-    };
-    const onAbort = () => fail("other", "aborted");
+  constructor(private readonly options: TcpProbeOptions) {}
 
-    options.signal?.addEventListener("abort", onAbort, { once: true });
-    arm(options.connectTimeoutMs, "connect-timeout");
-    socket.setEncoding("latin1");
-    socket.once("connect", () => {
-      connected = true;
-      sendNext();
+  /** Ends every probe in flight now, as an `other` error ("aborted"). */
+  abortAll(): void {
+    for (const expire of [...this.deadlines.keys()]) expire();
+  }
+
+  probe(id: string): Promise<ProbeOutcome> {
+    const { options } = this;
+    const started = performance.now();
+    return new Promise((resolve) => {
+      const socket: Socket = connect({ host: options.host, port: options.port, noDelay: true });
+      let connected = false;
+      let buffered = "";
+      let sent = "";
+      let line = 0;
+      let prefix: string | undefined;
+      let sameVersion = true;
+      let expiry = "aborted";
+      let expiryKind: ProbeErrorKind = "other";
+
+      const expire = () => fail(expiryKind, expiry);
+      const finish = (outcome: ProbeOutcome) => {
+        this.untrack(expire);
+        socket.destroy();
+        resolve(outcome);
+      };
+      const fail = (error: ProbeErrorKind, detail: string) =>
+        finish({ kind: "error", error, detail, latencyMs: performance.now() - started });
+      const arm = (ms: number, error: ProbeErrorKind) => {
+        expiryKind = error;
+        expiry = `no ${error === "connect-timeout" ? "connection" : "reply"} within ${ms} ms`;
+        this.track(expire, performance.now() + ms);
+      };
+      const sendNext = () => {
+        line += 1;
+        sent = `${id} line=${line}`;
+        socket.write(`${sent}\n`);
+        arm(options.timeoutMs, "read-timeout");
+      };
+
+      arm(options.connectTimeoutMs, "connect-timeout");
+      socket.setEncoding("latin1");
+      socket.once("connect", () => {
+        connected = true;
+        sendNext();
+      });
+      socket.on("data", (chunk: string) => {
+        buffered += chunk;
+        const end = buffered.indexOf("\n");
+        if (end === -1) return;
+        const reply = buffered.slice(0, end);
+        buffered = buffered.slice(end + 1);
+        const echo = ` ${sent}`;
+        if (!reply.endsWith(echo) || buffered.length > 0) {
+          fail(
+            "bad-echo",
+            `reply ${JSON.stringify(reply.slice(0, 80))} does not echo ${JSON.stringify(sent)}`,
+          );
+          return;
+        }
+        // Prefixes travel as UTF-8: decode them after the byte-exact check.
+        const version = Buffer.from(reply.slice(0, reply.length - echo.length), "latin1").toString("utf8");
+        if (prefix === undefined) prefix = version;
+        else if (version !== prefix) sameVersion = false;
+        if (line < options.linesPerConnection) sendNext();
+        else finish({ kind: "reply", prefix, latencyMs: performance.now() - started, sameVersion });
+      });
+      socket.once("end", () => {
+        if (buffered.length > 0)
+          fail("bad-echo", `reply ${JSON.stringify(buffered.slice(0, 80))} ends without a newline`);
+        else
+          fail(
+            "closed-without-reply",
+            line > 1 ? `closed after ${line - 1} replies` : "closed without a reply",
+          );
+      });
+      socket.once("error", (error: NodeJS.ErrnoException) => {
+        const kind = ERROR_KINDS[error.code ?? ""] ?? "other";
+        fail(connected && kind === "refused" ? "reset" : kind, error.message);
+      });
     });
-    socket.on("data", (chunk: string) => {
-      buffered += chunk;
-      const end = buffered.indexOf("\n");
-      if (end === -1) return;
-      const reply = buffered.slice(0, end);
-      buffered = buffered.slice(end + 1);
-      const echo = ` ${sent}`;
-      if (!reply.endsWith(echo) || buffered.length > 0) {
-        fail("bad-echo", `reply ${JSON.stringify(reply.slice(0, 80))} does not echo ${JSON.stringify(sent)}`);
-        return;
-      }
-      // Prefixes travel as UTF-8: decode them after the byte-exact check.
-      const version = Buffer.from(reply.slice(0, reply.length - echo.length), "latin1").toString("utf8");
-      if (prefix === undefined) prefix = version;
-      else if (version !== prefix) sameVersion = false;
-      if (line < options.linesPerConnection) sendNext();
-      else finish({ kind: "reply", prefix, latencyMs: performance.now() - started, sameVersion });
-    });
-    socket.once("end", () => {
-      if (buffered.length > 0)
-        fail("bad-echo", `reply ${JSON.stringify(buffered.slice(0, 80))} ends without a newline`);
-      else
-        fail(
-          "closed-without-reply",
-          line > 1 ? `closed after ${line - 1} replies` : "closed without a reply",
-        );
-    });
-    socket.once("error", (error: NodeJS.ErrnoException) => {
-      const kind = ERROR_KINDS[error.code ?? ""] ?? "other";
-      fail(connected && kind === "refused" ? "reset" : kind, error.message);
-    });
-  });
+  }
+
+  private track(expire: () => void, deadline: number): void {
+    this.deadlines.set(expire, deadline);
+    this.sweeper ??= setInterval(() => {
+      const now = performance.now();
+      for (const [pending, at] of this.deadlines) if (at <= now) pending();
+    }, SWEEP_MS);
+  }
+
+  private untrack(expire: () => void): void {
+    this.deadlines.delete(expire);
+    if (this.deadlines.size === 0 && this.sweeper) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
+  }
 }
