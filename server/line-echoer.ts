@@ -12,6 +12,12 @@ export interface EchoChunkResult {
   overflow: boolean;
 }
 
+/**
+ * Newline positions of the chunk being echoed, shared by every connection: push() fills and consumes it
+ * synchronously, and one allocation per connection would cost more than a short connection's echo.
+ */
+let ends = new Int32Array(1024);
+
 function copyInto(target: Buffer, at: number, source: Uint8Array, start: number, end: number): number {
   if (end - start >= NATIVE_COPY_FROM) {
     target.set(source.subarray(start, end), at);
@@ -31,7 +37,6 @@ export class LineEchoer {
   private readonly head: Buffer;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
-  private ends = new Int32Array(1024);
 
   constructor(
     prefix: string,
@@ -56,12 +61,12 @@ export class LineEchoer {
         overflow = true;
         break;
       }
-      if (count === this.ends.length) {
+      if (count === ends.length) {
         const grown = new Int32Array(count * 2);
-        grown.set(this.ends);
-        this.ends = grown;
+        grown.set(ends);
+        ends = grown;
       }
-      this.ends[count++] = i;
+      ends[count++] = i;
       lineStart = i + 1;
       carried = 0;
     }
@@ -79,12 +84,12 @@ export class LineEchoer {
 
   private buildReply(chunk: Buffer, count: number): Buffer {
     const head = this.head;
-    const lastEnd = this.ends[count - 1] as number;
+    const lastEnd = ends[count - 1] as number;
     const out = Buffer.allocUnsafe(count * head.length + this.pendingBytes + lastEnd + 1);
     let at = 0;
     let start = 0;
     for (let n = 0; n < count; n++) {
-      const end = (this.ends[n] as number) + 1;
+      const end = (ends[n] as number) + 1;
       const replyStart = at;
       at = copyInto(out, at, head, 0, head.length);
       if (n === 0 && this.pendingBytes > 0) {
