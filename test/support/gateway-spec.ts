@@ -1,20 +1,10 @@
-import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseExpectation } from "../../prober/expectation.js";
 import { runProbeCampaign } from "../../prober/probe-campaign.js";
 import { type EchoServerProcess, startEchoServerProcess } from "./echo-server-process.js";
-import { type GatewayBackend, type L4Gateway, startGateway } from "./l4-gateway.js";
+import { freePort, type GatewayBackend, type L4Gateway, startGateway } from "./l4-gateway.js";
 import { runProberJson } from "./prober-process.js";
 import { openConnection, readAtLeast } from "./tcp-client.js";
-
-/** A port nothing listens on: bound by the OS, then closed. */
-async function deadPort(): Promise<number> {
-  const server = createServer().listen(0, "127.0.0.1");
-  await new Promise((resolve) => server.once("listening", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Sends a line on an open connection and returns the prefix of its reply. */
 async function prefixOf(socket: Awaited<ReturnType<typeof openConnection>>, line: string): Promise<string> {
@@ -100,9 +90,10 @@ export function describeGateway(kind: "haproxy" | "nginx"): void {
     });
 
     it("is ERROR with the reason when the gateway is up but a backend is down", async () => {
+      // v2 points at a free port: nothing listens there.
       const broken = await startGateway(kind, [
         ...split(80).slice(0, 1),
-        { name: "v2", port: await deadPort(), weight: 20 },
+        { name: "v2", port: await freePort(), weight: 20 },
       ]);
       try {
         const { code, report } = await runProberJson(["--expect", "80:20", `127.0.0.1:${broken.port}`]);

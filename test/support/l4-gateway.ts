@@ -24,7 +24,7 @@ export interface L4Gateway {
  * A free loopback port. HAProxy and nginx cannot bind port 0 and report it, so the OS picks one here and
  * releases it just before the gateway binds it; a lost race shows as a bind error and is retried.
  */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
