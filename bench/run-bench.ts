@@ -5,6 +5,7 @@ import { cpus, totalmem } from "node:os";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { SERVER_KINDS, type ServerKind } from "./echo-peers.js";
+import { type ImageSize, measureImageSize } from "./image-size.js";
 import { buildPeers } from "./peer-binaries.js";
 import { benchProber, type ProberFigures } from "./prober-bench.js";
 import { benchServer, type ServerFigures } from "./server-bench.js";
@@ -72,6 +73,7 @@ function markdown(
   servers: ServerFigures[],
   prober: ProberFigures | undefined,
   ratios: Ratio[],
+  image: ImageSize | undefined,
 ): string {
   const lines = [
     `# Benchmark results`,
@@ -132,6 +134,15 @@ function markdown(
     lines.push(
       "",
       "Fixed-sample sizes: 99% confidence and 90% power at ±5 pp (two one-sided tests at the true 80:20; a one-sided test against the band's edge at 70:30). They cannot stop early or be re-run safely; the prober can.",
+      "",
+    );
+  }
+  if (image) {
+    const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
+    lines.push(
+      "## Container image",
+      "",
+      `${mb(image.imageBytes)} MB in all: ${mb(image.addedBytes)} MB (${n(image.addedBytes)} bytes) on top of its base, ${image.base}, of ${mb(image.baseBytes)} MB.`,
       "",
     );
   }
@@ -211,13 +222,19 @@ async function main(): Promise<void> {
     });
   }
   const ratios = [...serverRatios(servers), ...proberRatios(prober)];
+  // The image build takes half a minute and the registry; the --quick smoke run and --only leave it out.
+  let image: ImageSize | undefined;
+  if (!args.quick && !args.only) {
+    process.stderr.write("bench: image size\n");
+    image = await measureImageSize();
+  }
 
   mkdirSync(args.out, { recursive: true });
   writeFileSync(
     `${args.out}/bench.json`,
-    `${JSON.stringify({ machine, servers, prober, ratios }, null, 2)}\n`,
+    `${JSON.stringify({ machine, servers, prober, ratios, image }, null, 2)}\n`,
   );
-  writeFileSync(`${args.out}/bench.md`, markdown(machine, servers, prober, ratios));
+  writeFileSync(`${args.out}/bench.md`, markdown(machine, servers, prober, ratios, image));
   if (servers.length > 0) {
     writeFileSync(
       `${args.out}/throughput.svg`,
