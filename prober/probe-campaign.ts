@@ -8,6 +8,7 @@ import {
   type SplitJudgement,
   type SplitObservation,
   type Verdict,
+  type VersionEvidence,
 } from "./split-verdict.js";
 import { type ProbeOutcome, TcpProber } from "./tcp-probe.js";
 
@@ -181,8 +182,8 @@ export async function runProbeCampaign(
   const durationMs = performance.now() - started;
   const judgement = judgeSplit(observation, options, judged);
   const fit = judgement.goodnessOfFit;
-  const byLabel = <T>(pick: (index: number) => T) =>
-    Object.fromEntries(judgement.versions.map((v, i) => [v.label, pick(i)])) as Record<string, T>;
+  const byLabel = <T>(pick: (version: VersionEvidence) => T) =>
+    Object.fromEntries(judgement.versions.map((v) => [v.label, pick(v)])) as Record<string, T>;
   const latencyMs: Record<string, LatencySummary> = {};
   for (const [label, list] of latencies) {
     list.sort((a, b) => a - b);
@@ -201,10 +202,10 @@ export async function runProbeCampaign(
     method: METHOD,
     confidence: options.confidence,
     tolerance: options.tolerance,
-    expected: byLabel((i) => judgement.versions[i]?.expectedShare ?? 0),
+    expected: byLabel((v) => v.expectedShare),
     counts: { ...observation.counts },
-    shares: byLabel((i) => judgement.versions[i]?.observedShare ?? 0),
-    intervals: byLabel((i) => judgement.versions[i]?.interval ?? { lower: 0, upper: 1 }),
+    shares: byLabel((v) => v.observedShare),
+    intervals: byLabel((v) => v.interval),
     latencyMs,
     unexpected: observation.unexpected,
     errors: observation.errors,
