@@ -1,6 +1,6 @@
 // Bundles each program, with its production dependencies, into one executable ESM file under bundle/bin:
 // the container image ships these and nothing else of node_modules.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { build } from "esbuild";
 
 const programs = {
@@ -9,7 +9,9 @@ const programs = {
   "tcp-splitter": "dist/splitter/cli.js",
 };
 
-mkdirSync("bundle/bin", { recursive: true });
+mkdirSync("bundle/bin/wasm", { recursive: true });
+// The server loads its reply kernel from beside itself, as it does from dist/server.
+copyFileSync("server/wasm/reply-kernel.wasm", "bundle/bin/wasm/reply-kernel.wasm");
 // Extensionless files are ESM only under a package.json that says so.
 writeFileSync("bundle/package.json", '{ "type": "module" }\n');
 for (const [name, entry] of Object.entries(programs)) {

@@ -1,6 +1,11 @@
+import { readFileSync } from "node:fs";
+
 const NEWLINE = 0x0a;
-/** Segments shorter than this are copied byte by byte in JS: cheaper than a native copy call. */
-const NATIVE_COPY_FROM = 64;
+/** Output region of the reply kernel: one call answers a typical 64 KiB read in full. */
+const MIN_OUTPUT_BYTES = 256 * 1024;
+const PAGE_BYTES = 65_536;
+/** The kernel reads and writes whole 16-byte blocks, so every region has this much slack. */
+const SLACK = 16;
 
 /** What one chunk of input produced: the bytes to send back, and whether the line limit was broken. */
 export interface EchoChunkResult {
@@ -12,20 +17,54 @@ export interface EchoChunkResult {
   overflow: boolean;
 }
 
-/**
- * Newline positions of the chunk being echoed, shared by every connection: push() fills and consumes it
- * synchronously, and one allocation per connection would cost more than a short connection's echo.
- */
-let ends = new Int32Array(1024);
+/** The part of Node's WebAssembly used here: its TypeScript types live in lib.dom, left out of this project. */
+declare const WebAssembly: {
+  Memory: new (descriptor: { initial: number }) => { buffer: ArrayBuffer; grow(pages: number): number };
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: object };
+};
+type KernelGlobal = { value: number };
 
-function copyInto(target: Buffer, at: number, source: Uint8Array, start: number, end: number): number {
-  if (end - start >= NATIVE_COPY_FROM) {
-    target.set(source.subarray(start, end), at);
-    return at + end - start;
-  }
-  let to = at;
-  for (let i = start; i < end; i++) target[to++] = source[i] as number;
-  return to;
+/** The exports of `wasm/reply-kernel.wasm` (its AssemblyScript source documents them). */
+interface ReplyKernel {
+  echo(
+    input: number,
+    length: number,
+    head: number,
+    headLength: number,
+    output: number,
+    capacity: number,
+    ends: number,
+    maxLineBytes: number,
+  ): number;
+  consumed: KernelGlobal;
+  written: KernelGlobal;
+  overflow: KernelGlobal;
+  full: KernelGlobal;
+}
+
+/**
+ * One kernel and one memory for every connection: push() copies a chunk in, runs the kernel and copies
+ * the reply out synchronously, so nothing in the memory outlives the call.
+ */
+const memory = new WebAssembly.Memory({ initial: 16 });
+const kernel = new WebAssembly.Instance(
+  new WebAssembly.Module(readFileSync(new URL("./wasm/reply-kernel.wasm", import.meta.url))),
+  { env: { memory } },
+).exports as unknown as ReplyKernel;
+
+const align = (bytes: number) => Math.ceil((bytes + SLACK) / SLACK) * SLACK;
+
+/** Places head, input, reply ends and output in the kernel's memory, growing it when they do not fit. */
+function layout(headBytes: number, inputBytes: number) {
+  const capacity = align(Math.max(MIN_OUTPUT_BYTES, headBytes + inputBytes));
+  const input = align(headBytes);
+  // Every reply holds at least the head's space and a newline: at most capacity / 2 of them fit.
+  const ends = input + align(inputBytes);
+  const output = ends + capacity * 2;
+  const needed = output + capacity - memory.buffer.byteLength;
+  if (needed > 0) memory.grow(Math.ceil(needed / PAGE_BYTES));
+  return { head: 0, input, ends, output, capacity };
 }
 
 /**
@@ -35,15 +74,18 @@ function copyInto(target: Buffer, at: number, source: Uint8Array, start: number,
  */
 export class LineEchoer {
   private readonly head: Buffer;
+  private readonly maxLineBytes: number;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
 
   constructor(
     prefix: string,
-    private readonly maxLineBytes: number,
+    maxLineBytes: number,
     private readonly onLine?: (line: Buffer, reply: Buffer) => void,
   ) {
     this.head = Buffer.from(`${prefix} `, "utf8");
+    // The kernel counts in 32 bits; a longer limit could never be reached in its memory anyway.
+    this.maxLineBytes = Math.min(maxLineBytes, 0xffff_ffff);
   }
 
   /** Bytes of an unterminated line held back, waiting for its newline. */
@@ -52,58 +94,71 @@ export class LineEchoer {
   }
 
   push(chunk: Buffer): EchoChunkResult {
-    let count = 0;
-    let overflow = false;
-    let lineStart = 0;
-    let carried = this.pendingBytes;
-    for (let i = chunk.indexOf(NEWLINE); i !== -1; i = chunk.indexOf(NEWLINE, i + 1)) {
-      if (carried + i - lineStart > this.maxLineBytes) {
-        overflow = true;
-        break;
-      }
-      if (count === ends.length) {
-        const grown = new Int32Array(count * 2);
-        grown.set(ends);
-        ends = grown;
-      }
-      ends[count++] = i;
-      lineStart = i + 1;
-      carried = 0;
+    if (chunk.indexOf(NEWLINE) === -1) return this.hold(chunk);
+    const held = this.pendingBytes;
+    const length = held + chunk.length;
+    const region = layout(this.head.length, length);
+    const bytes = new Uint8Array(memory.buffer);
+    bytes.set(this.head, region.head);
+    let at = region.input;
+    for (const part of this.pending) {
+      bytes.set(part, at);
+      at += part.length;
     }
-    if (!overflow && carried + chunk.length - lineStart > this.maxLineBytes) overflow = true;
-    const reply = count > 0 ? this.buildReply(chunk, count) : undefined;
+    bytes.set(chunk, at);
+    this.pending = [];
+    this.pendingBytes = 0;
+
+    const replies: Buffer[] = [];
+    let lines = 0;
+    let from = 0;
+    do {
+      const count = kernel.echo(
+        region.input + from,
+        length - from,
+        region.head,
+        this.head.length,
+        region.output,
+        region.capacity,
+        region.ends,
+        this.maxLineBytes,
+      );
+      const written = kernel.written.value;
+      const reply = Buffer.allocUnsafe(written);
+      reply.set(bytes.subarray(region.output, region.output + written));
+      replies.push(reply);
+      if (this.onLine) this.reportLines(reply, new Uint32Array(memory.buffer, region.ends, count));
+      lines += count;
+      from += kernel.consumed.value;
+    } while (kernel.full.value);
+
+    const overflow = kernel.overflow.value === 1;
+    if (!overflow && from < length) {
+      this.pending.push(chunk.subarray(from - held));
+      this.pendingBytes = length - from;
+    }
+    const reply = lines === 0 ? undefined : replies.length === 1 ? replies[0] : Buffer.concat(replies);
+    return { reply, lines, overflow };
+  }
+
+  private hold(chunk: Buffer): EchoChunkResult {
+    const overflow = this.pendingBytes + chunk.length > this.maxLineBytes;
     if (overflow) {
       this.pending = [];
       this.pendingBytes = 0;
-    } else if (lineStart < chunk.length) {
-      this.pending.push(chunk.subarray(lineStart));
-      this.pendingBytes += chunk.length - lineStart;
+    } else {
+      this.pending.push(chunk);
+      this.pendingBytes += chunk.length;
     }
-    return { reply, lines: count, overflow };
+    return { reply: undefined, lines: 0, overflow };
   }
 
-  private buildReply(chunk: Buffer, count: number): Buffer {
-    const head = this.head;
-    const lastEnd = ends[count - 1] as number;
-    const out = Buffer.allocUnsafe(count * head.length + this.pendingBytes + lastEnd + 1);
-    let at = 0;
+  private reportLines(reply: Buffer, ends: Uint32Array): void {
     let start = 0;
-    for (let n = 0; n < count; n++) {
-      const end = (ends[n] as number) + 1;
-      const replyStart = at;
-      at = copyInto(out, at, head, 0, head.length);
-      if (n === 0 && this.pendingBytes > 0) {
-        for (const part of this.pending) at = copyInto(out, at, part, 0, part.length);
-        this.pending = [];
-        this.pendingBytes = 0;
-      }
-      at = copyInto(out, at, chunk, start, end);
+    for (const end of ends) {
+      const line = reply.subarray(start, end);
+      this.onLine?.(line.subarray(this.head.length), line);
       start = end;
-      if (this.onLine) {
-        const reply = out.subarray(replyStart, at);
-        this.onLine(reply.subarray(head.length), reply);
-      }
     }
-    return out;
   }
 }

@@ -1,3 +1,4 @@
+import mt19937 from "@stdlib/random-base-mt19937";
 import { describe, expect, it } from "vitest";
 import { LineEchoer } from "../server/line-echoer.js";
 
@@ -59,5 +60,44 @@ describe("LineEchoer", () => {
     const result = echoAll("one", [Buffer.from("12345"), Buffer.from("6789")], 8);
     expect(result.overflow).toBe(true);
     expect(result.reply.length).toBe(0);
+  });
+
+  it("matches a line-by-line reference on random bytes in random chunks (seeds 1-50)", () => {
+    for (let seed = 1; seed <= 50; seed++) {
+      const random = mt19937.factory({ seed });
+      // Lines from empty to several vector blocks long, newlines about one byte in 40.
+      const input = Buffer.from(
+        Array.from({ length: 4000 }, () => (random() % 40 === 0 ? 0x0a : random() % 256)),
+      );
+      const chunks: Buffer[] = [];
+      for (let at = 0; at < input.length; ) {
+        const size = 1 + (random() % 300);
+        chunks.push(input.subarray(at, at + size));
+        at += size;
+      }
+      const lines = input.toString("latin1").split("\n").slice(0, -1);
+      const expected = lines.map((line) => `v1 ${line}\n`).join("");
+      expect(echoAll("v1", chunks).reply.toString("latin1"), `seed ${seed}`).toBe(expected);
+    }
+  });
+
+  it("answers a chunk whose replies outgrow one pass of the reply kernel", () => {
+    const prefix = "p".repeat(200);
+    const { reply } = echoAll(prefix, [Buffer.alloc(65_536, "\n")]);
+    expect(reply.equals(Buffer.from(`${prefix} \n`.repeat(65_536)))).toBe(true);
+  });
+
+  it("answers a line that arrived over many chunks once its newline comes", () => {
+    const part = Buffer.alloc(65_536, "x");
+    const { reply } = echoAll("one", [part, part, part, Buffer.from("\n")]);
+    expect(reply.toString()).toBe(`one ${"x".repeat(3 * 65_536)}\n`);
+  });
+
+  it("hands each line and its reply to the line callback", () => {
+    const seen: string[] = [];
+    new LineEchoer("one", 1 << 20, (line, reply) => seen.push(`${line}|${reply}`)).push(
+      Buffer.from("a\nbc\n"),
+    );
+    expect(seen).toEqual(["a\n|one a\n", "bc\n|one bc\n"]);
   });
 });
