@@ -60,8 +60,16 @@ export function serveConnection(
       return;
     }
     const { reply, lines, overflow } = echoer.push(chunk);
-    metrics.traffic(lines, chunk.length, reply?.length ?? 0);
-    if (reply && !socket.write(reply)) socket.pause();
+    let sent = 0;
+    // Corked, several parts leave in one writev.
+    if (reply.length > 1) socket.cork();
+    for (const part of reply) {
+      sent += part.length;
+      socket.write(part);
+    }
+    if (reply.length > 1) socket.uncork();
+    metrics.traffic(lines, chunk.length, sent);
+    if (socket.writableNeedDrain) socket.pause();
     if (overflow) {
       log().warn(
         { maxLineBytes: settings.maxLineBytes },

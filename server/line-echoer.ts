@@ -7,10 +7,13 @@ const PAGE_BYTES = 65_536;
 /** The kernel reads and writes whole 16-byte blocks, so every region has this much slack. */
 const SLACK = 16;
 
+/** A line at least this long is sent as the bytes it arrived in, uncopied, behind the head. */
+const DIRECT_FROM = 1024;
+
 /** What one chunk of input produced: the bytes to send back, and whether the line limit was broken. */
 export interface EchoChunkResult {
-  /** `<prefix> <line>` for every line completed by the chunk, concatenated; undefined when none was. */
-  reply: Buffer | undefined;
+  /** `<prefix> <line>` for every line completed by the chunk, in order, in one or more parts. */
+  reply: Buffer[];
   /** Number of complete lines answered in `reply`. */
   lines: number;
   /** True when a line grew past the limit: the connection must close after `reply` is sent. */
@@ -94,7 +97,22 @@ export class LineEchoer {
   }
 
   push(chunk: Buffer): EchoChunkResult {
-    if (chunk.indexOf(NEWLINE) === -1) return this.hold(chunk);
+    const first = chunk.indexOf(NEWLINE);
+    if (first === -1) return this.hold(chunk, []);
+    if (this.pendingBytes + first < DIRECT_FROM) return this.echoShortLines(chunk, []);
+    if (this.pendingBytes + first > this.maxLineBytes) return this.hold(chunk, []);
+    // A long first line: its bytes go out as they came, one write of several parts, not three copies.
+    const reply = [this.head, ...this.pending, chunk.subarray(0, first + 1)];
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (this.onLine) this.onLine(Buffer.concat(reply.slice(1)), Buffer.concat(reply));
+    const rest = chunk.subarray(first + 1);
+    const result = rest.indexOf(NEWLINE) === -1 ? this.hold(rest, reply) : this.echoShortLines(rest, reply);
+    return { ...result, lines: result.lines + 1 };
+  }
+
+  /** Answers every line of the held bytes and `chunk` through the reply kernel, after `reply`. */
+  private echoShortLines(chunk: Buffer, reply: Buffer[]): EchoChunkResult {
     const held = this.pendingBytes;
     const length = held + chunk.length;
     const region = layout(this.head.length, length);
@@ -109,7 +127,6 @@ export class LineEchoer {
     this.pending = [];
     this.pendingBytes = 0;
 
-    const replies: Buffer[] = [];
     let lines = 0;
     let from = 0;
     do {
@@ -123,11 +140,13 @@ export class LineEchoer {
         region.ends,
         this.maxLineBytes,
       );
-      const written = kernel.written.value;
-      const reply = Buffer.allocUnsafe(written);
-      reply.set(bytes.subarray(region.output, region.output + written));
-      replies.push(reply);
-      if (this.onLine) this.reportLines(reply, new Uint32Array(memory.buffer, region.ends, count));
+      if (count > 0) {
+        const written = kernel.written.value;
+        const part = Buffer.allocUnsafe(written);
+        part.set(bytes.subarray(region.output, region.output + written));
+        reply.push(part);
+        if (this.onLine) this.reportLines(part, new Uint32Array(memory.buffer, region.ends, count));
+      }
       lines += count;
       from += kernel.consumed.value;
     } while (kernel.full.value);
@@ -137,11 +156,11 @@ export class LineEchoer {
       this.pending.push(chunk.subarray(from - held));
       this.pendingBytes = length - from;
     }
-    const reply = lines === 0 ? undefined : replies.length === 1 ? replies[0] : Buffer.concat(replies);
     return { reply, lines, overflow };
   }
 
-  private hold(chunk: Buffer): EchoChunkResult {
+  /** Keeps an unterminated line for later, or reports overflow when it has grown past the limit. */
+  private hold(chunk: Buffer, reply: Buffer[]): EchoChunkResult {
     const overflow = this.pendingBytes + chunk.length > this.maxLineBytes;
     if (overflow) {
       this.pending = [];
@@ -150,7 +169,7 @@ export class LineEchoer {
       this.pending.push(chunk);
       this.pendingBytes += chunk.length;
     }
-    return { reply: undefined, lines: 0, overflow };
+    return { reply, lines: 0, overflow };
   }
 
   private reportLines(reply: Buffer, ends: Uint32Array): void {

@@ -8,7 +8,7 @@ function echoAll(prefix: string, chunks: Buffer[], maxLineBytes = 1 << 20) {
   let overflow = false;
   for (const chunk of chunks) {
     const result = echoer.push(chunk);
-    if (result.reply) replies.push(result.reply);
+    replies.push(...result.reply);
     if (result.overflow) {
       overflow = true;
       break;
@@ -62,16 +62,16 @@ describe("LineEchoer", () => {
     expect(result.reply.length).toBe(0);
   });
 
-  it("matches a line-by-line reference on random bytes in random chunks (seeds 1-50)", () => {
-    for (let seed = 1; seed <= 50; seed++) {
+  // A reference that cannot share the echoer's mistakes: split on newlines, prefix each line.
+  function matchesReference(seeds: number, newlineOneIn: number, bytes: number, largestChunk: number) {
+    for (let seed = 1; seed <= seeds; seed++) {
       const random = mt19937.factory({ seed });
-      // Lines from empty to several vector blocks long, newlines about one byte in 40.
       const input = Buffer.from(
-        Array.from({ length: 4000 }, () => (random() % 40 === 0 ? 0x0a : random() % 256)),
+        Array.from({ length: bytes }, () => (random() % newlineOneIn === 0 ? 0x0a : random() % 256)),
       );
       const chunks: Buffer[] = [];
       for (let at = 0; at < input.length; ) {
-        const size = 1 + (random() % 300);
+        const size = 1 + (random() % largestChunk);
         chunks.push(input.subarray(at, at + size));
         at += size;
       }
@@ -79,6 +79,14 @@ describe("LineEchoer", () => {
       const expected = lines.map((line) => `v1 ${line}\n`).join("");
       expect(echoAll("v1", chunks).reply.toString("latin1"), `seed ${seed}`).toBe(expected);
     }
+  }
+
+  it("matches a line-by-line reference for short lines in random chunks (seeds 1-50)", () => {
+    matchesReference(50, 40, 4000, 300);
+  });
+
+  it("matches a line-by-line reference for lines of kilobytes in random chunks (seeds 1-20)", () => {
+    matchesReference(20, 3000, 60_000, 5000);
   });
 
   it("answers a chunk whose replies outgrow one pass of the reply kernel", () => {
@@ -91,6 +99,13 @@ describe("LineEchoer", () => {
     const part = Buffer.alloc(65_536, "x");
     const { reply } = echoAll("one", [part, part, part, Buffer.from("\n")]);
     expect(reply.toString()).toBe(`one ${"x".repeat(3 * 65_536)}\n`);
+  });
+
+  it("hands a line of kilobytes and its reply to the line callback", () => {
+    const seen: Buffer[] = [];
+    const line = Buffer.concat([Buffer.alloc(5000, "y"), Buffer.from("\n")]);
+    new LineEchoer("one", 1 << 20, (_line, reply) => seen.push(reply)).push(line);
+    expect(seen).toEqual([Buffer.concat([Buffer.from("one "), line])]);
   });
 
   it("hands each line and its reply to the line callback", () => {
