@@ -8,10 +8,12 @@ import { PEERS } from "./peer-binaries.js";
 /** The server as the image ships it: the bundle from `npm run bundle`. */
 const SERVER_BUNDLE = fileURLToPath(new URL("../../bundle/bin/tcp-echo", import.meta.url));
 
-export type ServerKind = "tcp-echo" | "go-tuned" | "istio" | "fortio";
+export type ServerKind = "tcp-echo" | "tcp-echo-workers" | "go-tuned" | "istio" | "fortio";
 
 export const SERVER_KINDS: Record<ServerKind, string> = {
-  "tcp-echo": "this project (Node 20, the bundled program the image ships)",
+  "tcp-echo": "this project (Node 20, the bundled program the image ships), one process: the default",
+  "tcp-echo-workers":
+    "this project with `--workers auto`: one process per core, as Go's runtime uses every core (RSS: all processes)",
   "go-tuned": "Go, one write per chunk (anchor)",
   istio: "Istio's Go tcp-echo (write and log per line)",
   fortio: "fortio tcp-echo (plain echo, no prefix)",
@@ -37,22 +39,12 @@ export async function freePort(): Promise<number> {
 }
 
 function command(kind: ServerKind, port: number, prefix: string): [string, string[]] {
+  const ours = [SERVER_BUNDLE, String(port), prefix, "--host", "127.0.0.1", "--log-level", "warn"];
   switch (kind) {
     case "tcp-echo":
-      return [
-        process.execPath,
-        [
-          SERVER_BUNDLE,
-          String(port),
-          prefix,
-          "--host",
-          "127.0.0.1",
-          "--log-level",
-          "warn",
-          "--max-connections",
-          "0",
-        ],
-      ];
+      return [process.execPath, [...ours, "--max-connections", "0"]];
+    case "tcp-echo-workers":
+      return [process.execPath, [...ours, "--max-connections", "0", "--workers", "auto"]];
     case "go-tuned":
       return [PEERS.goTuned, [String(port), prefix]];
     case "istio":
@@ -60,6 +52,16 @@ function command(kind: ServerKind, port: number, prefix: string): [string, strin
     case "fortio":
       return [PEERS.fortio, ["tcp-echo", "-tcp-port", `127.0.0.1:${port}`, "-loglevel", "Warning"]];
   }
+}
+
+/** Resident memory of a process and its children (the workers of `--workers`). */
+function treeRssKilobytes(pid: number): number {
+  const own = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]);
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim();
+  return (
+    own +
+    (children === "" ? 0 : children.split(" ").reduce((sum, child) => sum + treeRssKilobytes(+child), 0))
+  );
 }
 
 function accepts(port: number): Promise<boolean> {
@@ -88,12 +90,12 @@ export async function startServer(kind: ServerKind, prefix = "one"): Promise<Run
     port,
     pid,
     startupMs,
-    rssMegabytes: () =>
-      Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]) / 1024,
+    rssMegabytes: () => treeRssKilobytes(pid) / 1024,
     async stop() {
       if (child.exitCode === null) {
         const exited = once(child, "exit");
-        child.kill("SIGKILL");
+        // Ours drains its workers and exits at once with no connection open; the Go peers need no grace.
+        child.kill(kind.startsWith("tcp-echo") ? "SIGTERM" : "SIGKILL");
         await exited;
       }
     },

@@ -22,28 +22,40 @@ interface Ratio {
 
 const COLORS: Record<ServerKind, string> = {
   "tcp-echo": "#d62728",
+  "tcp-echo-workers": "#ff7f0e",
   "go-tuned": "#1f77b4",
   istio: "#2ca02c",
   fortio: "#9467bd",
 };
 
+/**
+ * Ours against the Go anchor in every mode. The goal applies to `--workers auto`, which like Go's runtime
+ * uses every core; the single process, the default, is listed beside it as a reference.
+ */
 function serverRatios(servers: ServerFigures[]): Ratio[] {
-  const ours = servers.find((s) => s.kind === "tcp-echo");
   const anchor = servers.find((s) => s.kind === "go-tuned");
-  if (!ours || !anchor) return [];
+  if (!anchor) return [];
   const ratios: Ratio[] = [];
-  const add = (figure: string, a: number | undefined, b: number | undefined) => {
-    if (a !== undefined && b) ratios.push({ figure, ours: a, peer: b, ratio: a / b, goal: 1 });
-  };
-  for (const c of Object.keys(ours.connections))
-    add(
-      `new connections/s, ${c} clients`,
-      ours.connections[+c]?.perSecond,
-      anchor.connections[+c]?.perSecond,
-    );
-  for (const c of Object.keys(ours.lines))
-    add(`pipelined lines/s, ${c} clients`, ours.lines[+c]?.perSecond, anchor.lines[+c]?.perSecond);
-  add("bytes/s, 64 KiB lines, 32 clients", ours.bytesPerSecond64KiB, anchor.bytesPerSecond64KiB);
+  for (const [kind, label, goal] of [
+    ["tcp-echo-workers", "--workers auto", 1],
+    ["tcp-echo", "1 process", null],
+  ] as const) {
+    const ours = servers.find((s) => s.kind === kind);
+    if (!ours) continue;
+    const add = (figure: string, a: number | undefined, b: number | undefined) => {
+      if (a !== undefined && b)
+        ratios.push({ figure: `${figure} (${label})`, ours: a, peer: b, ratio: a / b, goal });
+    };
+    for (const c of Object.keys(ours.connections))
+      add(
+        `new connections/s, ${c} clients`,
+        ours.connections[+c]?.perSecond,
+        anchor.connections[+c]?.perSecond,
+      );
+    for (const c of Object.keys(ours.lines))
+      add(`pipelined lines/s, ${c} clients`, ours.lines[+c]?.perSecond, anchor.lines[+c]?.perSecond);
+    add("bytes/s, 64 KiB lines, 32 clients", ours.bytesPerSecond64KiB, anchor.bytesPerSecond64KiB);
+  }
   return ratios;
 }
 

@@ -1,11 +1,11 @@
 import { createServer, type Server } from "node:http";
-import type { Registry } from "prom-client";
 import { listen } from "./listen.js";
 
 export interface AdminServerOptions {
   port: number;
   host?: string | undefined;
-  registry: Registry;
+  /** The Prometheus text for /metrics, and its content type. */
+  metrics: { read(): Promise<string>; contentType: string };
   /** Ready while every port listens and no drain has begun. */
   isReady: () => boolean;
 }
@@ -25,8 +25,8 @@ export function startAdminServer(options: AdminServerOptions): Promise<{ server:
       if (options.isReady()) reply(200, "ready\n");
       else reply(503, "not ready: draining\n");
     } else if (path === "/metrics") {
-      options.registry.metrics().then(
-        (text) => reply(200, text, options.registry.contentType),
+      options.metrics.read().then(
+        (text) => reply(200, text, options.metrics.contentType),
         (error: Error) => reply(500, `metrics failed: ${error.message}\n`),
       );
     } else {

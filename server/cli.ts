@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-import { pino } from "pino";
+import cluster from "node:cluster";
+import { type Logger, pino } from "pino";
+import { AggregatorRegistry } from "prom-client";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { parseOrExit, withCliConventions } from "../common/cli-conventions.js";
@@ -9,6 +11,7 @@ import { startEchoServer } from "./echo-server.js";
 import { ListenError } from "./listen.js";
 import { ServerMetrics } from "./server-metrics.js";
 import { type ServerSettings, settingsFromArguments } from "./server-settings.js";
+import { startWorkerCluster, type WorkerReport, WorkerStartError } from "./worker-cluster.js";
 
 /** Exit codes (sysexits.h): documented in `--help` and the README. */
 const EXIT_UNAVAILABLE = 69; // address in use or not available
@@ -59,6 +62,11 @@ function parseArguments(argv: string[]): ServerSettings {
         type: "number",
         describe: "HTTP port for /healthz, /readyz and /metrics (off when unset)",
       },
+      workers: {
+        type: "string",
+        default: "1",
+        describe: "processes serving connections, sharing each port: a number, or auto for one per CPU",
+      },
       "allow-ephemeral-port": {
         type: "boolean",
         default: false,
@@ -72,24 +80,62 @@ function parseArguments(argv: string[]): ServerSettings {
   return settingsFromArguments(withCliConventions(parser).parseSync());
 }
 
-async function main(): Promise<void> {
-  const settings = parseOrExit(PROGRAM, () => parseArguments(hideBin(process.argv)));
-  const logger = pino({ level: settings.logLevel, base: { prefix: settings.prefix } });
+function exitCodeOf(error: unknown): number {
+  if (error instanceof WorkerStartError) return error.exitCode;
+  if (!(error instanceof ListenError)) return EXIT_SOFTWARE;
+  if (error.code === "EACCES") return EXIT_NO_PERMISSION;
+  return error.code === "EADDRINUSE" || error.code === "EADDRNOTAVAIL" ? EXIT_UNAVAILABLE : EXIT_SOFTWARE;
+}
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** Stops on SIGTERM/SIGINT, once: `drain` gets the process to where exit 0 is safe. */
+function onStopSignal(drain: (signal: NodeJS.Signals) => Promise<void>): void {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    drain(signal).then(() => process.exit(0));
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+}
+
+/** Serves the ports in this process: the whole server, or one worker of several. */
+async function serve(settings: ServerSettings, logger: Logger): Promise<void> {
   const metrics = new ServerMetrics();
-  const echo = await startEchoServer({ ...settings, logger, metrics });
+  const worker = cluster.isWorker;
+  // Each worker holds its share of the limit; the OS spreads connections about evenly between them.
+  const maxConnections = Math.ceil(settings.maxConnections / settings.workers);
+  const echo = await startEchoServer({ ...settings, maxConnections, logger, metrics }).catch(
+    (error: unknown) => {
+      if (!worker) throw error;
+      const report: WorkerReport = {
+        type: "tcp-echo:failed",
+        message: messageOf(error),
+        exitCode: exitCodeOf(error),
+      };
+      process.send?.(report, () => process.exit(report.exitCode));
+      return new Promise<never>(() => {});
+    },
+  );
+  if (worker) {
+    AggregatorRegistry.setRegistries(metrics.registry);
+    const report: WorkerReport = { type: "tcp-echo:listening", ports: echo.ports };
+    process.send?.(report);
+  }
   const admin =
-    settings.adminPort === undefined
+    worker || settings.adminPort === undefined
       ? undefined
       : await startAdminServer({
           port: settings.adminPort,
           host: settings.host,
-          registry: metrics.registry,
+          metrics: { read: () => metrics.registry.metrics(), contentType: metrics.registry.contentType },
           isReady: () => !echo.draining,
         });
   if (admin) logger.info({ port: admin.port }, "admin listening: /healthz /readyz /metrics");
 
-  const stop = async (signal: NodeJS.Signals) => {
-    if (echo.draining) return;
+  onStopSignal(async (signal) => {
     logger.info(
       { signal, connections: echo.connections, drainTimeoutMs: settings.drainTimeoutMs },
       "draining",
@@ -97,21 +143,44 @@ async function main(): Promise<void> {
     const { closed, destroyed } = await echo.drain(settings.drainTimeoutMs);
     admin?.server.close();
     logger.info({ closed, destroyed }, "stopped");
-    process.exit(0);
-  };
-  process.on("SIGTERM", stop);
-  process.on("SIGINT", stop);
+  });
 }
 
-main().catch((error: unknown) => {
-  if (error instanceof ListenError) {
-    const code =
-      error.code === "EACCES"
-        ? EXIT_NO_PERMISSION
-        : error.code === "EADDRINUSE" || error.code === "EADDRNOTAVAIL"
-          ? EXIT_UNAVAILABLE
-          : EXIT_SOFTWARE;
-    exitWithError(PROGRAM, error.message, code);
-  }
-  exitWithError(PROGRAM, error instanceof Error ? error.message : String(error), EXIT_SOFTWARE);
-});
+/** Runs `--workers` processes and the admin endpoint over all of them; drains them all on a signal. */
+async function superviseWorkers(settings: ServerSettings, logger: Logger): Promise<void> {
+  const workers = await startWorkerCluster({
+    workers: settings.workers,
+    drainTimeoutMs: settings.drainTimeoutMs,
+    logger,
+  });
+  const registry = new AggregatorRegistry();
+  const admin =
+    settings.adminPort === undefined
+      ? undefined
+      : await startAdminServer({
+          port: settings.adminPort,
+          host: settings.host,
+          metrics: { read: () => registry.clusterMetrics(), contentType: registry.contentType },
+          isReady: () => !workers.draining,
+        });
+  if (admin) logger.info({ port: admin.port }, "admin listening: /healthz /readyz /metrics");
+
+  onStopSignal(async (signal) => {
+    logger.info({ signal, workers: workers.workers, drainTimeoutMs: settings.drainTimeoutMs }, "draining");
+    await workers.drain();
+    admin?.server.close();
+    logger.info("stopped");
+  });
+}
+
+async function main(): Promise<void> {
+  const settings = parseOrExit(PROGRAM, () => parseArguments(hideBin(process.argv)));
+  const base = cluster.isWorker
+    ? { prefix: settings.prefix, worker: cluster.worker?.id }
+    : { prefix: settings.prefix };
+  const logger = pino({ level: settings.logLevel, base });
+  if (settings.workers > 1 && cluster.isPrimary) await superviseWorkers(settings, logger);
+  else await serve(settings, logger);
+}
+
+main().catch((error: unknown) => exitWithError(PROGRAM, messageOf(error), exitCodeOf(error)));

@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
+import { AggregatorRegistry, Counter, collectDefaultMetrics, Gauge } from "prom-client";
 
 /** Counters for one listening port, bound to its label values once so the hot path does no lookups. */
 export interface PortMetrics {
@@ -11,7 +11,8 @@ export interface PortMetrics {
 
 /** The server's Prometheus registry: connections, lines, bytes and errors by port and prefix. */
 export class ServerMetrics {
-  readonly registry = new Registry();
+  /** An AggregatorRegistry so that, in a --workers process, it answers the primary's /metrics requests. */
+  readonly registry = new AggregatorRegistry();
   private readonly active: Gauge<"port" | "prefix">;
   private readonly connections: Counter<"port" | "prefix">;
   private readonly rejected: Counter<"port" | "prefix">;

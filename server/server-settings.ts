@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { UsageError } from "../common/cli-failure.js";
 import { parsePort } from "../common/port-number.js";
 
@@ -13,6 +14,8 @@ export interface ServerSettings {
   maxConnections: number;
   drainTimeoutMs: number;
   adminPort: number | undefined;
+  /** Processes serving connections: 1 serves in this process, more fork workers sharing each port. */
+  workers: number;
 }
 
 export interface ServerArguments {
@@ -27,6 +30,7 @@ export interface ServerArguments {
   drainTimeout: number;
   adminPort?: number | undefined;
   allowEphemeralPort: boolean;
+  workers: string;
 }
 
 function wholeNumber(name: string, value: number, minimum: number): number {
@@ -34,6 +38,17 @@ function wholeNumber(name: string, value: number, minimum: number): number {
     throw new UsageError(`invalid --${name}: must be a whole number >= ${minimum}`);
   }
   return value;
+}
+
+function workerCount(value: string): number {
+  if (value === "auto") return availableParallelism();
+  const count = Number(value);
+  if (!/^\d+$/.test(value) || count < 1) {
+    throw new UsageError(
+      `invalid --workers: ${JSON.stringify(value)} is neither a whole number >= 1 nor auto`,
+    );
+  }
+  return count;
 }
 
 function seconds(name: string, value: number): number {
@@ -61,5 +76,6 @@ export function settingsFromArguments(args: ServerArguments): ServerSettings {
     maxConnections: wholeNumber("max-connections", args.maxConnections, 0),
     drainTimeoutMs: seconds("drain-timeout", args.drainTimeout),
     adminPort: args.adminPort === undefined ? undefined : parsePort(String(args.adminPort), { allowZero }),
+    workers: workerCount(args.workers),
   };
 }

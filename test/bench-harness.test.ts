@@ -19,6 +19,7 @@ describe("npm run bench (smoke run with --quick, so the harness cannot rot)", ()
     const results = JSON.parse(readFileSync(join(out, "bench.json"), "utf8"));
     expect(results.servers.map((s: { kind: string }) => s.kind)).toEqual([
       "tcp-echo",
+      "tcp-echo-workers",
       "go-tuned",
       "istio",
       "fortio",

@@ -38,6 +38,8 @@ describe("tcp-echo argument errors", () => {
     ],
     ["a negative timeout", ["9000", "one", "--idle-timeout", "-1"], /^tcp-echo: invalid --idle-timeout/],
     ["an unknown log level", ["9000", "one", "--log-level", "loud"], /^tcp-echo: Invalid values:/],
+    ["zero workers", ["9000", "one", "--workers", "0"], /^tcp-echo: invalid --workers: "0"/],
+    ["a worker count that is a word", ["9000", "one", "--workers", "many"], /^tcp-echo: invalid --workers/],
   ];
   for (const [what, args, message] of cases) {
     it(`rejects ${what} with one line on stderr and exit code 64`, async () => {
