@@ -122,6 +122,16 @@ describe("chart default render", () => {
     ]);
   });
 
+  it("passes server.workers to every version as TCP_ECHO_WORKERS", async () => {
+    const deployments = ofKind(await renderChart([], ["server.workers=auto"]), "Deployment");
+    expect(
+      deployments.map(
+        (d) =>
+          d.spec.template.spec.containers[0].env.find((e: Manifest) => e.name === "TCP_ECHO_WORKERS").value,
+      ),
+    ).toEqual(["auto", "auto"]);
+  });
+
   it("hardens every pod: non-root, read-only root, no capabilities, seccomp, probes, resources", async () => {
     for (const deployment of ofKind(await renderChart(), "Deployment")) {
       const pod = deployment.spec.template.spec;
@@ -284,6 +294,10 @@ describe("chart bad values", () => {
     await expect(renderChart([], ["versions.v1=null", "versions.v2=null"])).rejects.toThrow(
       "tcp-echo: no versions: set at least one entry under .Values.versions",
     );
+  });
+
+  it("fails on a worker count of zero", async () => {
+    await expect(renderChart([], ["server.workers=0"])).rejects.toThrow("server.workers");
   });
 
   it("fails on a value the schema does not know", async () => {
