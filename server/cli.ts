@@ -115,6 +115,7 @@ async function serve(settings: ServerSettings, logger: Logger): Promise<void> {
         message: messageOf(error),
         exitCode: exitCodeOf(error),
       };
+      // Exits once the primary has the report; until then nothing else may run.
       process.send?.(report, () => process.exit(report.exitCode));
       return new Promise<never>(() => {});
     },

@@ -87,7 +87,7 @@ export class LineEchoer {
     private readonly onLine?: (line: Buffer, reply: Buffer) => void,
   ) {
     this.head = Buffer.from(`${prefix} `, "utf8");
-    // The kernel counts in 32 bits; a longer limit could never be reached in its memory anyway.
+    // The kernel takes the limit as 32 bits; the input it sees is a read of at most 64 KiB and a short held part.
     this.maxLineBytes = Math.min(maxLineBytes, 0xffff_ffff);
   }
 

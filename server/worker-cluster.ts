@@ -88,6 +88,11 @@ export function startWorkerCluster(options: WorkerClusterOptions): Promise<Worke
           );
           return;
         }
+        // Exit 0 is a worker that drained on a signal of its own (Ctrl-C reaches the whole group).
+        if (code === 0) {
+          logger.info({ worker: worker.id }, "worker stopped");
+          return;
+        }
         logger.error({ worker: worker.id, code, signal }, "worker died: starting another");
         fork();
       });
