@@ -1,7 +1,7 @@
-import { createServer, type Server } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SERVER_CLI, spawnTracked } from "./support/child-processes.js";
 import { startEchoServerProcess } from "./support/echo-server-process.js";
+import { type OccupiedPort, occupyPort } from "./support/occupied-port.js";
 import { exchange } from "./support/tcp-client.js";
 
 async function runServer(args: string[], launcher: string[] = []) {
@@ -12,15 +12,11 @@ async function runServer(args: string[], launcher: string[] = []) {
 }
 
 describe("tcp-echo argument errors", () => {
-  let occupied: Server;
-  let occupiedPort: number;
-
+  let occupied: OccupiedPort;
   beforeAll(async () => {
-    occupied = createServer();
-    await new Promise<void>((resolve) => occupied.listen(0, "127.0.0.1", resolve));
-    occupiedPort = (occupied.address() as { port: number }).port;
+    occupied = await occupyPort();
   });
-  afterAll(() => new Promise<void>((resolve) => occupied.close(() => resolve())));
+  afterAll(() => occupied.release());
 
   const cases: [string, string[], RegExp][] = [
     ["no arguments", [], /^tcp-echo: missing <ports>/],
@@ -51,8 +47,8 @@ describe("tcp-echo argument errors", () => {
   }
 
   it("reports a port already in use with exit code 69", async () => {
-    const { code, stderr } = await runServer([String(occupiedPort), "one", "--host", "127.0.0.1"]);
-    expect(stderr).toMatch(new RegExp(`^tcp-echo: cannot listen on port ${occupiedPort}: .*EADDRINUSE`));
+    const { code, stderr } = await runServer([String(occupied.port), "one", "--host", "127.0.0.1"]);
+    expect(stderr).toMatch(new RegExp(`^tcp-echo: cannot listen on port ${occupied.port}: .*EADDRINUSE`));
     expect(code).toBe(69);
   });
 

@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync } from "node:fs";
-import { createServer, type Server } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adminGet, metricValue } from "./support/admin-client.js";
 import { SERVER_CLI, spawnTracked } from "./support/child-processes.js";
 import { startEchoServerProcess } from "./support/echo-server-process.js";
+import { type OccupiedPort, occupyPort } from "./support/occupied-port.js";
 import { exchange, openConnection, readAtLeast, readUntilEnd } from "./support/tcp-client.js";
 
 /** Process ids of the server's children: its workers. */
@@ -111,20 +111,16 @@ describe("tcp-echo --workers", () => {
 });
 
 describe("tcp-echo --workers start failures", () => {
-  let occupied: Server;
-  let occupiedPort: number;
-
+  let occupied: OccupiedPort;
   beforeAll(async () => {
-    occupied = createServer();
-    await new Promise<void>((resolve) => occupied.listen(0, "127.0.0.1", resolve));
-    occupiedPort = (occupied.address() as { port: number }).port;
+    occupied = await occupyPort();
   });
-  afterAll(() => new Promise<void>((resolve) => occupied.close(() => resolve())));
+  afterAll(() => occupied.release());
 
   it("reports a port in use once, on one line, with exit code 69, and leaves no worker behind", async () => {
     const proc = spawnTracked(process.execPath, [
       SERVER_CLI,
-      String(occupiedPort),
+      String(occupied.port),
       "one",
       "--host",
       "127.0.0.1",
@@ -133,9 +129,9 @@ describe("tcp-echo --workers start failures", () => {
     ]);
     const code = await proc.exited;
     expect(proc.stderr()).toMatch(
-      new RegExp(`^tcp-echo: cannot listen on port ${occupiedPort}: .*EADDRINUSE[^\\n]*\\n$`),
+      new RegExp(`^tcp-echo: cannot listen on port ${occupied.port}: .*EADDRINUSE[^\\n]*\\n$`),
     );
     expect(code).toBe(69);
-    expect(processesWith([SERVER_CLI, String(occupiedPort)])).toEqual([]);
+    expect(processesWith([SERVER_CLI, String(occupied.port)])).toEqual([]);
   });
 });
