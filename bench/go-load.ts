@@ -7,7 +7,7 @@ import { PEERS } from "./peer-binaries.js";
 const run = promisify(execFile);
 
 export interface LoadResult {
-  mode: "conn" | "pipe";
+  mode: "conn" | "pipe" | "ping";
   clients: number;
   ops: number;
   bytes: number;
@@ -20,7 +20,7 @@ export interface LoadResult {
 
 /** Runs the Go load generator once against a loopback port. */
 export async function goLoad(
-  mode: "conn" | "pipe",
+  mode: LoadResult["mode"],
   port: number,
   clients: number,
   seconds: number,

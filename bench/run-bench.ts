@@ -54,6 +54,12 @@ function serverRatios(servers: ServerFigures[]): Ratio[] {
       );
     for (const c of Object.keys(ours.lines))
       add(`pipelined lines/s, ${c} clients`, ours.lines[+c]?.perSecond, anchor.lines[+c]?.perSecond);
+    for (const c of Object.keys(ours.exchanges))
+      add(
+        `request/reply lines/s, ${c} open connections`,
+        ours.exchanges[+c]?.perSecond,
+        anchor.exchanges[+c]?.perSecond,
+      );
     add("bytes/s, 64 KiB lines, 32 clients", ours.bytesPerSecond64KiB, anchor.bytesPerSecond64KiB);
   }
   return ratios;
@@ -125,6 +131,11 @@ function markdown(
     );
     for (const c of Object.keys(servers[0]?.lines ?? {}))
       row(`pipelined lines/s, ${c} clients`, (s) => n(s.lines[c as unknown as number]?.perSecond ?? 0));
+    for (const c of Object.keys(servers[0]?.exchanges ?? {}))
+      row(
+        `request/reply lines/s, ${c} open connections (p99 µs)`,
+        (s) => `${n(s.exchanges[+c]?.perSecond ?? 0)} (${n(s.exchanges[+c]?.p99Micros ?? 0)})`,
+      );
     row("MB/s, 64 KiB lines, 32 clients", (s) => (s.bytesPerSecond64KiB / 1e6).toFixed(0));
     for (const count of Object.keys(servers[0]?.rssMegabytes ?? {}))
       row(`RSS MB, ${count} idle connections`, (s) => (s.rssMegabytes[+count] ?? 0).toFixed(1));
@@ -217,6 +228,7 @@ async function main(): Promise<void> {
           seconds,
           connClients: [1, 32, 256],
           pipeClients: args.quick ? [1, 32] : [1, 32, 256, 1024],
+          pingClients: args.quick ? [1, 100] : [1, 100, 1000, 10_000],
           idleCounts: args.quick ? [100] : [1, 100, 1000, 10_000],
         }),
       );
@@ -256,6 +268,16 @@ async function main(): Promise<void> {
         "concurrent clients",
         "lines per second",
         (s) => Object.entries(s.lines).map(([c, l]) => [Number(c), l.perSecond]),
+      ),
+    );
+    writeFileSync(
+      `${args.out}/connections.svg`,
+      serverChart(
+        servers,
+        "Request/reply lines per second vs open connections",
+        "open connections",
+        "lines per second",
+        (s) => Object.entries(s.exchanges).map(([c, e]) => [Number(c), e.perSecond]),
       ),
     );
     writeFileSync(

@@ -5,6 +5,8 @@ export interface ServerBenchSettings {
   seconds: number;
   connClients: number[];
   pipeClients: number[];
+  /** Open connections for the request/reply mode, up to 10,000. */
+  pingClients: number[];
   idleCounts: number[];
 }
 
@@ -15,6 +17,8 @@ export interface ServerFigures {
   connections: Record<number, { perSecond: number; p50Micros: number; p99Micros: number; errors: number }>;
   /** Pipelined 16-byte lines per second, by concurrent clients. */
   lines: Record<number, { perSecond: number; errors: number }>;
+  /** Lines per second with every connection open first, one line in flight on each, by connections. */
+  exchanges: Record<number, { perSecond: number; p50Micros: number; p99Micros: number; errors: number }>;
   /** Bytes per second echoed with 64 KiB lines over 32 clients. */
   bytesPerSecond64KiB: number;
   /** Resident memory with this many idle connections open (0: none). */
@@ -30,6 +34,7 @@ export async function benchServer(kind: ServerKind, settings: ServerBenchSetting
       startupMs: server.startupMs,
       connections: {},
       lines: {},
+      exchanges: {},
       bytesPerSecond64KiB: 0,
       rssMegabytes: { 0: server.rssMegabytes() },
     };
@@ -51,6 +56,15 @@ export async function benchServer(kind: ServerKind, settings: ServerBenchSetting
     for (const clients of settings.pipeClients) {
       const r = await goLoad("pipe", server.port, clients, settings.seconds);
       figures.lines[clients] = { perSecond: r.perSecond, errors: r.errors };
+    }
+    for (const clients of settings.pingClients) {
+      const r = await goLoad("ping", server.port, clients, settings.seconds);
+      figures.exchanges[clients] = {
+        perSecond: r.perSecond,
+        p50Micros: r.p50Micros,
+        p99Micros: r.p99Micros,
+        errors: r.errors,
+      };
     }
     figures.bytesPerSecond64KiB =
       (await goLoad("pipe", server.port, 32, settings.seconds, 65536)).bytes / settings.seconds;

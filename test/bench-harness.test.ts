@@ -27,11 +27,12 @@ describe("npm run bench (smoke run with --quick, so the harness cannot rot)", ()
     for (const server of results.servers) {
       expect(server.connections[32].perSecond, server.kind).toBeGreaterThan(0);
       expect(server.lines[32].perSecond, server.kind).toBeGreaterThan(0);
+      expect(server.exchanges[100].perSecond, server.kind).toBeGreaterThan(0);
       expect(server.rssMegabytes[100], server.kind).toBeGreaterThan(0);
     }
     expect(results.prober.settle.map((s: { verdict: string }) => s.verdict)).toEqual(["PASS", "FAIL"]);
     expect(results.ratios.length).toBeGreaterThan(0);
-    for (const file of ["bench.md", "throughput.svg", "memory.svg", "convergence.svg"])
+    for (const file of ["bench.md", "throughput.svg", "connections.svg", "memory.svg", "convergence.svg"])
       expect(existsSync(join(out, file)), file).toBe(true);
   }, 240_000);
 });

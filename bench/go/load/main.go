@@ -2,6 +2,7 @@
 //
 //	load conn  -addr A -c N -d D   new connection per request: dial, one line, read reply, close
 //	load pipe  -addr A -c N -d D -line B   N connections streaming pipelined lines of B bytes
+//	load ping  -addr A -c N -d D   N open connections, each sending a line and awaiting its reply in turn
 //	load idle  -addr A -n N        open N idle connections, print "ready", hold them until stdin closes
 package main
 
@@ -52,6 +53,8 @@ func main() {
 		r = connMode(*addr, *clients, *duration)
 	case "pipe":
 		r = pipeMode(*addr, *clients, *duration, *lineBytes)
+	case "ping":
+		r = pingMode(*addr, *clients, *duration)
 	case "idle":
 		idleMode(*addr, *idle)
 		return
@@ -161,6 +164,66 @@ func pipeMode(addr string, clients int, duration time.Duration, lineBytes int) r
 	seconds := duration.Seconds()
 	r := result{Mode: "pipe", Clients: clients, Ops: lines.Load(), Bytes: received.Load(), Errors: errs.Load(), Seconds: seconds}
 	r.PerSecond = float64(r.Ops) / seconds
+	return r
+}
+
+// pingMode measures how throughput holds up as connections grow: every connection is open before the
+// clock starts, and each has one line in flight at a time, so no buffer fills however many there are.
+func pingMode(addr string, clients int, duration time.Duration) result {
+	conns := make([]net.Conn, clients)
+	for c := range conns {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "dial:", err)
+			os.Exit(1)
+		}
+		conns[c] = conn
+	}
+	var ops, errs atomic.Int64
+	latencies := make([][]time.Duration, clients)
+	start := time.Now()
+	deadline := start.Add(duration)
+	var wg sync.WaitGroup
+	for c, conn := range conns {
+		wg.Add(1)
+		go func(c int, conn net.Conn) {
+			defer wg.Done()
+			defer conn.Close()
+			line := []byte("ping " + strconv.Itoa(c) + "\n")
+			buf := make([]byte, 256)
+			for time.Now().Before(deadline) {
+				began := time.Now()
+				if _, err := conn.Write(line); err != nil {
+					errs.Add(1)
+					return
+				}
+				got := 0
+				for got == 0 || buf[got-1] != '\n' {
+					n, err := conn.Read(buf[got:])
+					if err != nil {
+						errs.Add(1)
+						return
+					}
+					got += n
+				}
+				ops.Add(1)
+				latencies[c] = append(latencies[c], time.Since(began))
+			}
+		}(c, conn)
+	}
+	wg.Wait()
+	seconds := time.Since(start).Seconds()
+	var all []time.Duration
+	for _, l := range latencies {
+		all = append(all, l...)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+	r := result{Mode: "ping", Clients: clients, Ops: ops.Load(), Errors: errs.Load(), Seconds: seconds}
+	r.PerSecond = float64(r.Ops) / seconds
+	if len(all) > 0 {
+		r.P50Micros = float64(all[len(all)/2].Microseconds())
+		r.P99Micros = float64(all[len(all)*99/100].Microseconds())
+	}
 	return r
 }
 
