@@ -56,7 +56,10 @@ const kernel = new WebAssembly.Instance(
   { env: { memory } },
 ).exports as unknown as ReplyKernel;
 
-const align = (bytes: number) => Math.ceil((bytes + SLACK) / SLACK) * SLACK;
+/** A view of the kernel's memory, made again only when the memory grows (growing detaches the old one). */
+let bytes = new Uint8Array(memory.buffer);
+
+const align = (size: number) => Math.ceil((size + SLACK) / SLACK) * SLACK;
 
 /** Places head, input, reply ends and output in the kernel's memory, growing it when they do not fit. */
 function layout(headBytes: number, inputBytes: number) {
@@ -66,7 +69,10 @@ function layout(headBytes: number, inputBytes: number) {
   const ends = input + align(inputBytes);
   const output = ends + capacity * 2;
   const needed = output + capacity - memory.buffer.byteLength;
-  if (needed > 0) memory.grow(Math.ceil(needed / PAGE_BYTES));
+  if (needed > 0) {
+    memory.grow(Math.ceil(needed / PAGE_BYTES));
+    bytes = new Uint8Array(memory.buffer);
+  }
   return { head: 0, input, ends, output, capacity };
 }
 
@@ -116,7 +122,6 @@ export class LineEchoer {
     const held = this.pendingBytes;
     const length = held + chunk.length;
     const region = layout(this.head.length, length);
-    const bytes = new Uint8Array(memory.buffer);
     bytes.set(this.head, region.head);
     let at = region.input;
     for (const part of this.pending) {

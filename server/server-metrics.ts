@@ -1,6 +1,6 @@
 import { AggregatorRegistry, Counter, collectDefaultMetrics, Gauge } from "prom-client";
 
-/** Counters for one listening port, bound to its label values once so the hot path does no lookups. */
+/** What one listening port counts, on the hot path of every read. */
 export interface PortMetrics {
   connectionOpened(): void;
   connectionClosed(): void;
@@ -9,58 +9,59 @@ export interface PortMetrics {
   error(kind: string): void;
 }
 
-/** The server's Prometheus registry: connections, lines, bytes and errors by port and prefix. */
+type Tally = "connections" | "rejected" | "lines" | "bytesIn" | "bytesOut";
+
+/** One port's figures as plain numbers, and the labels they are reported under. */
+interface PortTallies extends Record<Tally, number> {
+  labels: { port: string; prefix: string };
+  active: number;
+}
+
+/**
+ * The server's Prometheus registry: connections, lines, bytes and errors by port and prefix. Reads add
+ * to plain numbers and each scrape copies them into prom-client: its own inc() builds a label key on
+ * every call, a cost paid per read that a request/reply client pays per line.
+ */
 export class ServerMetrics {
   /** An AggregatorRegistry so that, in a --workers process, it answers the primary's /metrics requests. */
   readonly registry = new AggregatorRegistry();
-  private readonly active: Gauge<"port" | "prefix">;
-  private readonly connections: Counter<"port" | "prefix">;
-  private readonly rejected: Counter<"port" | "prefix">;
-  private readonly lines: Counter<"port" | "prefix">;
-  private readonly bytesIn: Counter<"port" | "prefix">;
-  private readonly bytesOut: Counter<"port" | "prefix">;
+  private readonly ports: PortTallies[] = [];
   private readonly errors: Counter<"port" | "prefix" | "kind">;
 
   constructor() {
     const registers = [this.registry];
     const labelNames = ["port", "prefix"] as const;
+    const ports = this.ports;
     collectDefaultMetrics({ register: this.registry, prefix: "tcp_echo_" });
-    this.active = new Gauge({
+    new Gauge({
       name: "tcp_echo_connections_active",
       help: "Client connections open now",
       labelNames,
       registers,
+      collect() {
+        for (const port of ports) this.set(port.labels, port.active);
+      },
     });
-    this.connections = new Counter({
-      name: "tcp_echo_connections_total",
-      help: "Client connections accepted",
-      labelNames,
-      registers,
-    });
-    this.rejected = new Counter({
-      name: "tcp_echo_connections_rejected_total",
-      help: "Client connections closed at once because --max-connections was reached",
-      labelNames,
-      registers,
-    });
-    this.lines = new Counter({
-      name: "tcp_echo_lines_total",
-      help: "Lines echoed",
-      labelNames,
-      registers,
-    });
-    this.bytesIn = new Counter({
-      name: "tcp_echo_received_bytes_total",
-      help: "Bytes received from clients",
-      labelNames,
-      registers,
-    });
-    this.bytesOut = new Counter({
-      name: "tcp_echo_sent_bytes_total",
-      help: "Bytes sent to clients",
-      labelNames,
-      registers,
-    });
+    const counter = (name: string, help: string, tally: Tally) =>
+      new Counter({
+        name,
+        help,
+        labelNames,
+        registers,
+        collect() {
+          this.reset();
+          for (const port of ports) this.inc(port.labels, port[tally]);
+        },
+      });
+    counter("tcp_echo_connections_total", "Client connections accepted", "connections");
+    counter(
+      "tcp_echo_connections_rejected_total",
+      "Client connections closed at once because --max-connections was reached",
+      "rejected",
+    );
+    counter("tcp_echo_lines_total", "Lines echoed", "lines");
+    counter("tcp_echo_received_bytes_total", "Bytes received from clients", "bytesIn");
+    counter("tcp_echo_sent_bytes_total", "Bytes sent to clients", "bytesOut");
     this.errors = new Counter({
       name: "tcp_echo_errors_total",
       help: "Errors by kind (socket error codes, line_too_long, idle_timeout, accept)",
@@ -70,29 +71,33 @@ export class ServerMetrics {
   }
 
   forPort(port: number, prefix: string): PortMetrics {
-    const labels = { port: String(port), prefix };
-    const active = this.active.labels(labels);
-    const connections = this.connections.labels(labels);
-    const rejected = this.rejected.labels(labels);
-    const lines = this.lines.labels(labels);
-    const bytesIn = this.bytesIn.labels(labels);
-    const bytesOut = this.bytesOut.labels(labels);
-    // Zero-initialised series show up on the first scrape, before any traffic.
-    for (const counter of [connections, rejected, lines, bytesIn, bytesOut]) counter.inc(0);
-    active.set(0);
+    const tallies: PortTallies = {
+      labels: { port: String(port), prefix },
+      active: 0,
+      connections: 0,
+      rejected: 0,
+      lines: 0,
+      bytesIn: 0,
+      bytesOut: 0,
+    };
+    this.ports.push(tallies);
     return {
       connectionOpened: () => {
-        active.inc();
-        connections.inc();
+        tallies.active += 1;
+        tallies.connections += 1;
       },
-      connectionClosed: () => active.dec(),
-      connectionRejected: () => rejected.inc(),
-      traffic: (count, inBytes, outBytes) => {
-        lines.inc(count);
-        bytesIn.inc(inBytes);
-        bytesOut.inc(outBytes);
+      connectionClosed: () => {
+        tallies.active -= 1;
       },
-      error: (kind) => this.errors.inc({ ...labels, kind }),
+      connectionRejected: () => {
+        tallies.rejected += 1;
+      },
+      traffic: (lines, bytesIn, bytesOut) => {
+        tallies.lines += lines;
+        tallies.bytesIn += bytesIn;
+        tallies.bytesOut += bytesOut;
+      },
+      error: (kind) => this.errors.inc({ ...tallies.labels, kind }),
     };
   }
 }
