@@ -78,8 +78,9 @@ function layout(headBytes: number, inputBytes: number) {
 
 /**
  * Turns a byte stream into replies `<prefix> <line>` for each `\n`-terminated line, byte for byte.
- * One reply buffer per input chunk keeps syscalls per chunk, not per line (the Go original writes
- * once per line). A trailing partial line is held until its newline arrives.
+ * The replies to one input chunk leave in one write (the Go original writes once per line): short
+ * lines through the reply kernel, long ones as the bytes they came in. A trailing partial line is held
+ * until its newline arrives.
  */
 export class LineEchoer {
   private readonly head: Buffer;

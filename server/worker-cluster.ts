@@ -41,6 +41,10 @@ const isReport = (message: unknown): message is WorkerReport =>
 
 /** Extra time a draining worker gets before SIGKILL, beyond its own drain timeout. */
 const KILL_MARGIN_MS = 2000;
+/** Wait before replacing a dead worker: a worker that dies at once cannot become a fork loop. */
+const REPLACE_AFTER_MS = 1000;
+/** sysexits EX_SOFTWARE, for a worker that ended during start without saying why. */
+const EXIT_SOFTWARE = 70;
 
 /**
  * Runs the server in `workers` processes that share each listening socket: one Node process echoes on
@@ -84,7 +88,10 @@ export function startWorkerCluster(options: WorkerClusterOptions): Promise<Worke
         if (draining) return;
         if (!started) {
           fail(
-            new WorkerStartError(`worker exited during start (code ${code}, signal ${signal})`, code || 70),
+            new WorkerStartError(
+              `worker exited during start (code ${code}, signal ${signal})`,
+              code || EXIT_SOFTWARE,
+            ),
           );
           return;
         }
@@ -94,7 +101,9 @@ export function startWorkerCluster(options: WorkerClusterOptions): Promise<Worke
           return;
         }
         logger.error({ worker: worker.id, code, signal }, "worker died: starting another");
-        fork();
+        setTimeout(() => {
+          if (!draining) fork();
+        }, REPLACE_AFTER_MS);
       });
     };
     const handle: WorkerCluster = {
