@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
-import { connect, createServer } from "node:net";
+import { connect } from "node:net";
 import { fileURLToPath } from "node:url";
+import { freePort } from "../devtools/free-port.js";
 import { PEERS } from "./peer-binaries.js";
 
 /** The server as the image ships it: the bundle from `npm run bundle`. */
@@ -27,15 +28,6 @@ export interface RunningServer {
   startupMs: number;
   rssMegabytes(): number;
   stop(): Promise<void>;
-}
-
-/** A free loopback port: peers that cannot report an OS-chosen port get one picked here. */
-export async function freePort(): Promise<number> {
-  const server = createServer().listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 function command(kind: ServerKind, port: number, prefix: string): [string, string[]] {

@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import mt19937 from "@stdlib/random-base-mt19937";
 import normalQuantile from "@stdlib/stats-base-dists-normal-quantile";
+import { simulatedProbe } from "../devtools/simulated-probe.js";
 import { parseExpectation } from "../prober/expectation.js";
 import { type CampaignReport, runProbeCampaign } from "../prober/probe-campaign.js";
 import { judgeSplit, type SplitJudgement } from "../prober/split-verdict.js";
@@ -49,17 +50,6 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 const percentile90 = (values: number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length * 0.9)] ?? 0;
 
-function seededProbe(shareOfOne: number, seed: number) {
-  const integers = mt19937.factory({ seed });
-  return () =>
-    Promise.resolve({
-      kind: "reply" as const,
-      prefix: integers() / 4294967296 < shareOfOne ? "one" : "two",
-      latencyMs: 0,
-      sameVersion: true,
-    });
-}
-
 function simulate(shareOfOne: number, seed: number): Promise<CampaignReport> {
   return runProbeCampaign({
     ...DEFAULTS,
@@ -73,7 +63,7 @@ function simulate(shareOfOne: number, seed: number): Promise<CampaignReport> {
     timeoutMs: 1000,
     linesPerConnection: 1,
     stopWhenSettled: true,
-    probe: seededProbe(shareOfOne, seed),
+    probe: simulatedProbe({ one: shareOfOne, two: 1 - shareOfOne }, seed),
   });
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { simulatedProbe } from "../devtools/simulated-probe.js";
 import { parseExpectation } from "../prober/expectation.js";
 import { type CampaignReport, runProbeCampaign } from "../prober/probe-campaign.js";
-import { simulatedProbe } from "./support/simulated-split.js";
 
 /** The CLI's defaults: 99% confidence, ±5 pp, 20,000 probes. */
 const DEFAULTS = { confidence: 0.99, tolerance: 0.05, maxErrorRate: 0.01, maxProbes: 20_000 };

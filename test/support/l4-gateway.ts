@@ -1,8 +1,7 @@
-import { once } from "node:events";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "../../devtools/free-port.js";
 import { spawnTracked, type TrackedProcess } from "./child-processes.js";
 
 export interface GatewayBackend {
@@ -18,19 +17,6 @@ export interface L4Gateway {
   /** Rewrites the config and reloads gracefully: open connections stay on their backend. */
   reload(backends: GatewayBackend[]): Promise<void>;
   stop(): Promise<void>;
-}
-
-/**
- * A free loopback port. HAProxy and nginx cannot bind port 0 and report it, so the OS picks one here and
- * releases it just before the gateway binds it; a lost race shows as a bind error and is retried.
- */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 function haproxyConfig(port: number, backends: GatewayBackend[]): string {

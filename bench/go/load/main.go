@@ -106,19 +106,23 @@ func connMode(addr string, clients int, duration time.Duration) result {
 		}(c)
 	}
 	wg.Wait()
-	seconds := time.Since(start).Seconds()
+	r := result{Mode: "conn", Clients: clients, Ops: ops.Load(), Errors: errs.Load(), Seconds: time.Since(start).Seconds()}
+	r.PerSecond = float64(r.Ops) / r.Seconds
+	r.P50Micros, r.P99Micros = percentiles(latencies)
+	return r
+}
+
+// percentiles gives the median and 99th percentile, in microseconds, of every client's latencies.
+func percentiles(latencies [][]time.Duration) (p50, p99 float64) {
 	var all []time.Duration
 	for _, l := range latencies {
 		all = append(all, l...)
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
-	r := result{Mode: "conn", Clients: clients, Ops: ops.Load(), Errors: errs.Load(), Seconds: seconds}
-	r.PerSecond = float64(r.Ops) / seconds
-	if len(all) > 0 {
-		r.P50Micros = float64(all[len(all)/2].Microseconds())
-		r.P99Micros = float64(all[len(all)*99/100].Microseconds())
+	if len(all) == 0 {
+		return 0, 0
 	}
-	return r
+	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+	return float64(all[len(all)/2].Microseconds()), float64(all[len(all)*99/100].Microseconds())
 }
 
 func pipeMode(addr string, clients int, duration time.Duration, lineBytes int) result {
@@ -216,18 +220,9 @@ func pingMode(addr string, clients int, duration time.Duration) result {
 		}(c, conn)
 	}
 	wg.Wait()
-	seconds := time.Since(start).Seconds()
-	var all []time.Duration
-	for _, l := range latencies {
-		all = append(all, l...)
-	}
-	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
-	r := result{Mode: "ping", Clients: clients, Ops: ops.Load(), Errors: errs.Load(), Seconds: seconds}
-	r.PerSecond = float64(r.Ops) / seconds
-	if len(all) > 0 {
-		r.P50Micros = float64(all[len(all)/2].Microseconds())
-		r.P99Micros = float64(all[len(all)*99/100].Microseconds())
-	}
+	r := result{Mode: "ping", Clients: clients, Ops: ops.Load(), Errors: errs.Load(), Seconds: time.Since(start).Seconds()}
+	r.PerSecond = float64(r.Ops) / r.Seconds
+	r.P50Micros, r.P99Micros = percentiles(latencies)
 	return r
 }
 

@@ -1,5 +1,5 @@
 import mt19937 from "@stdlib/random-base-mt19937";
-import type { ProbeOutcome } from "../../prober/tcp-probe.js";
+import type { ProbeOutcome } from "../prober/tcp-probe.js";
 
 /**
  * A probe that draws its version from fixed true shares with a seeded Mersenne Twister: the campaign's
