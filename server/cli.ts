@@ -95,7 +95,11 @@ function onStopSignal(drain: (signal: NodeJS.Signals) => Promise<void>): void {
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
-    drain(signal).then(() => process.exit(0));
+    // A start that failed is reported, with its exit code, by main().
+    drain(signal).then(
+      () => process.exit(0),
+      () => {},
+    );
   };
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
@@ -107,7 +111,7 @@ async function serve(settings: ServerSettings, logger: Logger): Promise<void> {
   const worker = cluster.isWorker;
   // Each worker holds its share of the limit; the OS spreads connections about evenly between them.
   const maxConnections = Math.ceil(settings.maxConnections / settings.workers);
-  const echo = await startEchoServer({ ...settings, maxConnections, logger, metrics }).catch(
+  const starting = startEchoServer({ ...settings, maxConnections, logger, metrics }).catch(
     (error: unknown) => {
       if (!worker) throw error;
       const report: WorkerReport = {
@@ -120,23 +124,10 @@ async function serve(settings: ServerSettings, logger: Logger): Promise<void> {
       return new Promise<never>(() => {});
     },
   );
-  if (worker) {
-    AggregatorRegistry.setRegistries(metrics.registry);
-    const report: WorkerReport = { type: "tcp-echo:listening", ports: echo.ports };
-    process.send?.(report);
-  }
-  const admin =
-    worker || settings.adminPort === undefined
-      ? undefined
-      : await startAdminServer({
-          port: settings.adminPort,
-          host: settings.host,
-          metrics: { read: () => metrics.registry.metrics(), contentType: metrics.registry.contentType },
-          isReady: () => !echo.draining,
-        });
-  if (admin) logger.info({ port: admin.port }, "admin listening: /healthz /readyz /metrics");
-
+  let admin: Awaited<ReturnType<typeof startAdminServer>> | undefined;
+  // Handled from the start: a signal that comes while the ports open still ends in a drain and exit 0.
   onStopSignal(async (signal) => {
+    const echo = await starting;
     logger.info(
       { signal, connections: echo.connections, drainTimeoutMs: settings.drainTimeoutMs },
       "draining",
@@ -145,33 +136,48 @@ async function serve(settings: ServerSettings, logger: Logger): Promise<void> {
     admin?.server.close();
     logger.info({ closed, destroyed }, "stopped");
   });
+  const echo = await starting;
+  if (worker) {
+    AggregatorRegistry.setRegistries(metrics.registry);
+    const report: WorkerReport = { type: "tcp-echo:listening", ports: echo.ports };
+    process.send?.(report);
+    return;
+  }
+  if (settings.adminPort === undefined) return;
+  admin = await startAdminServer({
+    port: settings.adminPort,
+    host: settings.host,
+    metrics: { read: () => metrics.registry.metrics(), contentType: metrics.registry.contentType },
+    isReady: () => !echo.draining,
+  });
+  logger.info({ port: admin.port }, "admin listening: /healthz /readyz /metrics");
 }
 
 /** Runs `--workers` processes and the admin endpoint over all of them; drains them all on a signal. */
 async function superviseWorkers(settings: ServerSettings, logger: Logger): Promise<void> {
-  const workers = await startWorkerCluster({
+  const starting = startWorkerCluster({
     workers: settings.workers,
     drainTimeoutMs: settings.drainTimeoutMs,
     logger,
   });
-  const registry = new AggregatorRegistry();
-  const admin =
-    settings.adminPort === undefined
-      ? undefined
-      : await startAdminServer({
-          port: settings.adminPort,
-          host: settings.host,
-          metrics: { read: () => registry.clusterMetrics(), contentType: registry.contentType },
-          isReady: () => !workers.draining,
-        });
-  if (admin) logger.info({ port: admin.port }, "admin listening: /healthz /readyz /metrics");
-
+  let admin: Awaited<ReturnType<typeof startAdminServer>> | undefined;
   onStopSignal(async (signal) => {
+    const workers = await starting;
     logger.info({ signal, workers: workers.workers, drainTimeoutMs: settings.drainTimeoutMs }, "draining");
     await workers.drain();
     admin?.server.close();
     logger.info("stopped");
   });
+  const workers = await starting;
+  if (settings.adminPort === undefined) return;
+  const registry = new AggregatorRegistry();
+  admin = await startAdminServer({
+    port: settings.adminPort,
+    host: settings.host,
+    metrics: { read: () => registry.clusterMetrics(), contentType: registry.contentType },
+    isReady: () => !workers.draining,
+  });
+  logger.info({ port: admin.port }, "admin listening: /healthz /readyz /metrics");
 }
 
 async function main(): Promise<void> {
