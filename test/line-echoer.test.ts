@@ -56,6 +56,18 @@ describe("LineEchoer", () => {
     expect(result.overflow).toBe(true);
   });
 
+  it("answers the short lines before a long line past the limit, then reports overflow", () => {
+    const result = echoAll("one", [Buffer.from(`ok\n${"x".repeat(3000)}\nnever\n`)], 2000);
+    expect(result.reply.toString()).toBe("one ok\n");
+    expect(result.overflow).toBe(true);
+  });
+
+  it("reports overflow for a first line of kilobytes past the limit, answering nothing", () => {
+    const result = echoAll("one", [Buffer.from(`${"x".repeat(3000)}\nnever\n`)], 2000);
+    expect(result.reply.length).toBe(0);
+    expect(result.overflow).toBe(true);
+  });
+
   it("reports overflow as soon as an unterminated line passes the limit across chunks", () => {
     const result = echoAll("one", [Buffer.from("12345"), Buffer.from("6789")], 8);
     expect(result.overflow).toBe(true);
