@@ -8,7 +8,7 @@ import { SERVER_KINDS, type ServerKind } from "./echo-peers.js";
 import { type ImageSize, measureImageSize } from "./image-size.js";
 import { buildPeers } from "./peer-binaries.js";
 import { benchProber, type ProberFigures } from "./prober-bench.js";
-import { benchServer, type ServerFigures } from "./server-bench.js";
+import { benchServers, type ServerFigures } from "./server-bench.js";
 import { lineChart } from "./svg-chart.js";
 
 interface Ratio {
@@ -221,18 +221,16 @@ async function main(): Promise<void> {
 
   const servers: ServerFigures[] = [];
   if (args.only !== "prober") {
-    for (const kind of Object.keys(SERVER_KINDS) as ServerKind[]) {
-      process.stderr.write(`bench: server ${kind}\n`);
-      servers.push(
-        await benchServer(kind, {
-          seconds,
-          connClients: [1, 32, 256],
-          pipeClients: args.quick ? [1, 32] : [1, 32, 256, 1024],
-          pingClients: args.quick ? [1, 100] : [1, 100, 1000, 10_000],
-          idleCounts: args.quick ? [100] : [1, 100, 1000, 10_000],
-        }),
-      );
-    }
+    process.stderr.write(`bench: servers ${Object.keys(SERVER_KINDS).join(", ")}\n`);
+    servers.push(
+      ...(await benchServers(Object.keys(SERVER_KINDS) as ServerKind[], {
+        seconds,
+        connClients: [1, 32, 256],
+        pipeClients: args.quick ? [1, 32] : [1, 32, 256, 1024],
+        pingClients: args.quick ? [1, 100] : [1, 100, 1000, 10_000],
+        idleCounts: args.quick ? [100] : [1, 100, 1000, 10_000],
+      })),
+    );
   }
   let prober: ProberFigures | undefined;
   if (args.only !== "server") {

@@ -36,47 +36,63 @@ async function withServer<T>(kind: ServerKind, measure: (server: RunningServer) 
 }
 
 /**
- * Measures one server kind in every mode against the Go load generator, each figure on a fresh process:
- * a slow server (Istio's logs every line) is still answering a pipelined run's backlog long after its
- * clients have gone, which would count against the next figure.
+ * Measures every server kind in every mode against the Go load generator. Each figure is taken for all
+ * kinds back to back, so that the machine's drift over minutes (the Go anchor alone moved by half between
+ * runs) falls on every kind alike, and each on a fresh process: a slow server (Istio's logs every line)
+ * is still answering a pipelined run's backlog long after its clients have gone.
  */
-export async function benchServer(kind: ServerKind, settings: ServerBenchSettings): Promise<ServerFigures> {
-  const figures: ServerFigures = {
-    kind,
-    startupMs: 0,
-    connections: {},
-    lines: {},
-    exchanges: {},
-    bytesPerSecond64KiB: 0,
-    rssMegabytes: {},
-  };
-  await withServer(kind, async (server) => {
-    figures.startupMs = server.startupMs;
-    figures.rssMegabytes[0] = server.rssMegabytes();
-    for (const count of settings.idleCounts) {
-      const idle = await holdIdleConnections(server.port, count);
-      figures.rssMegabytes[count] = server.rssMegabytes();
-      await idle.release();
-    }
-  });
+export async function benchServers(
+  kinds: ServerKind[],
+  settings: ServerBenchSettings,
+): Promise<ServerFigures[]> {
+  const all = kinds.map(
+    (kind): ServerFigures => ({
+      kind,
+      startupMs: 0,
+      connections: {},
+      lines: {},
+      exchanges: {},
+      bytesPerSecond64KiB: 0,
+      rssMegabytes: {},
+    }),
+  );
+  for (const figures of all) {
+    await withServer(figures.kind, async (server) => {
+      figures.startupMs = server.startupMs;
+      figures.rssMegabytes[0] = server.rssMegabytes();
+      for (const count of settings.idleCounts) {
+        const idle = await holdIdleConnections(server.port, count);
+        figures.rssMegabytes[count] = server.rssMegabytes();
+        await idle.release();
+      }
+    });
+  }
   // A moment of one-line connections first warms a JIT without leaving any backlog behind.
-  const load = (mode: "conn" | "ping" | "pipe", clients: number, lineBytes?: number) =>
+  const load = (kind: ServerKind, mode: "conn" | "ping" | "pipe", clients: number, lineBytes?: number) =>
     withServer(kind, async (server) => {
       await goLoad("conn", server.port, 1, Math.min(0.2, settings.seconds));
       return goLoad(mode, server.port, clients, settings.seconds, lineBytes);
     });
   for (const clients of settings.connClients) {
-    const { perSecond, p50Micros, p99Micros, errors } = await load("conn", clients);
-    figures.connections[clients] = { perSecond, p50Micros, p99Micros, errors };
+    for (const figures of all) {
+      const { perSecond, p50Micros, p99Micros, errors } = await load(figures.kind, "conn", clients);
+      figures.connections[clients] = { perSecond, p50Micros, p99Micros, errors };
+    }
   }
   for (const clients of settings.pingClients) {
-    const { perSecond, p50Micros, p99Micros, errors } = await load("ping", clients);
-    figures.exchanges[clients] = { perSecond, p50Micros, p99Micros, errors };
+    for (const figures of all) {
+      const { perSecond, p50Micros, p99Micros, errors } = await load(figures.kind, "ping", clients);
+      figures.exchanges[clients] = { perSecond, p50Micros, p99Micros, errors };
+    }
   }
   for (const clients of settings.pipeClients) {
-    const { perSecond, errors } = await load("pipe", clients);
-    figures.lines[clients] = { perSecond, errors };
+    for (const figures of all) {
+      const { perSecond, errors } = await load(figures.kind, "pipe", clients);
+      figures.lines[clients] = { perSecond, errors };
+    }
   }
-  figures.bytesPerSecond64KiB = (await load("pipe", 32, 65536)).bytes / settings.seconds;
-  return figures;
+  for (const figures of all) {
+    figures.bytesPerSecond64KiB = (await load(figures.kind, "pipe", 32, 65536)).bytes / settings.seconds;
+  }
+  return all;
 }
