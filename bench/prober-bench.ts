@@ -5,7 +5,7 @@ import mt19937 from "@stdlib/random-base-mt19937";
 import normalQuantile from "@stdlib/stats-base-dists-normal-quantile";
 import { simulatedProbe } from "../devtools/simulated-probe.js";
 import { parseExpectation } from "../prober/expectation.js";
-import { type CampaignReport, runProbeCampaign } from "../prober/probe-campaign.js";
+import { type CampaignReport, isCheckpoint, runProbeCampaign } from "../prober/probe-campaign.js";
 import { judgeSplit, type SplitJudgement } from "../prober/split-verdict.js";
 import { startWeightedSplitter } from "../splitter/weighted-splitter.js";
 import { startServer } from "./echo-peers.js";
@@ -164,7 +164,7 @@ async function settle(settings: ProberBenchSettings): Promise<SettleFigures[]> {
   }
 }
 
-/** One seeded run at a true 80:20, traced past its PASS: observed share and interval against probes. */
+/** One seeded run at a true 80:20, traced past its PASS at the campaign's checkpoints: share and interval. */
 function convergence(): ProberFigures["convergence"] {
   const integers = mt19937.factory({ seed: 7 });
   const criteria = { ...DEFAULTS, expected: parseExpectation("80:20") };
@@ -174,7 +174,7 @@ function convergence(): ProberFigures["convergence"] {
   for (let n = 1; n <= 3000; n++) {
     if (integers() / 4294967296 < 0.8) counts.one += 1;
     else counts.two += 1;
-    if (n <= 100 || n % Math.ceil(n / 100) === 0) {
+    if (isCheckpoint(n)) {
       judged = judgeSplit({ counts, unexpected: {}, errors: {} }, criteria, judged);
       const version = judged.versions[0];
       if (version) trace.push({ probes: n, share: version.observedShare, ...version.interval });

@@ -81,7 +81,7 @@ function percentile(sorted: number[], q: number): number {
 }
 
 /** True at the probe counts where the verdict is re-checked: every probe up to 100, then about every 1%. */
-function isCheckpoint(probes: number): boolean {
+export function isCheckpoint(probes: number): boolean {
   return probes <= 100 || probes % Math.ceil(probes / 100) === 0;
 }
 

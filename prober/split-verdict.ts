@@ -56,6 +56,10 @@ const describe = (record: Record<string, number>) =>
     .map(([key, count]) => `${key} ${count}`)
     .join(", ");
 
+/** Replies from the expected versions (unexpected prefixes and failed probes not counted). */
+const expectedReplies = (observation: SplitObservation, expected: Expectation) =>
+  expected.labels.reduce((total, label) => total + (observation.counts[label] ?? 0), 0);
+
 /** The common part of two intervals; the newer one alone if they are disjoint (a < alpha event). */
 function intersect(current: Interval, earlier: Interval): Interval {
   const lower = Math.max(current.lower, earlier.lower);
@@ -82,7 +86,7 @@ export function judgeSplit(
   previous?: SplitJudgement,
 ): SplitJudgement {
   const { expected, confidence, tolerance, maxErrorRate } = criteria;
-  const replies = expected.labels.reduce((total, label) => total + (observation.counts[label] ?? 0), 0);
+  const replies = expectedReplies(observation, expected);
   const unexpectedReplies = sum(observation.unexpected);
   const failedProbes = sum(observation.errors);
   const probes = replies + unexpectedReplies + failedProbes;
@@ -176,10 +180,7 @@ export function probesToSettle(
   criteria: SplitCriteria,
   limit = 10_000_000,
 ): number | undefined {
-  const replies = criteria.expected.labels.reduce(
-    (total, label) => total + (observation.counts[label] ?? 0),
-    0,
-  );
+  const replies = expectedReplies(observation, criteria.expected);
   if (replies === 0) return undefined;
   const settlesAt = (total: number) => {
     const counts: Record<string, number> = {};

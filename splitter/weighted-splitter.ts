@@ -14,16 +14,19 @@ export interface WeightedSplitter {
   close(): Promise<void>;
 }
 
-/** Picks a backend with probability proportional to its weight, as Envoy's weighted clusters do. */
-export function pickBackend(backends: Backend[], random: number): Backend | undefined {
-  const total = backends.reduce((sum, backend) => sum + backend.weight, 0);
+/**
+ * Picks one of `choices` with probability proportional to its weight, as Envoy's weighted clusters do,
+ * from a uniform `random` in [0, 1); weight 0 is never picked.
+ */
+export function pickBackend<T extends { weight: number }>(choices: T[], random: number): T | undefined {
+  const total = choices.reduce((sum, choice) => sum + choice.weight, 0);
   let point = random * total;
-  for (const backend of backends) {
-    if (backend.weight <= 0) continue;
-    point -= backend.weight;
-    if (point < 0) return backend;
+  for (const choice of choices) {
+    if (choice.weight <= 0) continue;
+    point -= choice.weight;
+    if (point < 0) return choice;
   }
-  return backends.findLast((backend) => backend.weight > 0);
+  return choices.findLast((choice) => choice.weight > 0);
 }
 
 function validate(backends: Backend[]): Backend[] {
