@@ -21,6 +21,8 @@ export interface ProberBenchSettings {
   seconds: number;
   probes: number;
   concurrency: number[];
+  /** Rounds of prober, Go loop and Node loop, taken in turn; each figure is the median of its rounds. */
+  rounds: number;
   simulations: number;
   wallRuns: number;
 }
@@ -40,7 +42,7 @@ export interface SettleFigures {
 }
 
 export interface ProberFigures {
-  /** Probes per second against this project's server, by probes in flight, beside two bare loops. */
+  /** Probes per second against this project's server, by probes in flight, beside two bare loops (medians of rounds). */
   throughput: Record<number, { proberPerSecond: number; goLoopPerSecond: number; nodeLoopPerSecond: number }>;
   settle: SettleFigures[];
   convergence: { probes: number; share: number; lower: number; upper: number }[];
@@ -92,34 +94,39 @@ async function proberJson(args: string[]): Promise<CampaignReport & { wallMs: nu
 
 async function throughput(settings: ProberBenchSettings): Promise<ProberFigures["throughput"]> {
   const server = await startServer("tcp-echo");
+  const rate = {
+    prober: async (clients: number) =>
+      (
+        await proberJson([
+          "--expect",
+          "100:0",
+          "-n",
+          String(settings.probes),
+          "--no-early-stop",
+          "-c",
+          String(clients),
+          `127.0.0.1:${server.port}`,
+        ])
+      ).probesPerSecond,
+    goLoop: async (clients: number) =>
+      (await goLoad("conn", server.port, clients, settings.seconds)).perSecond,
+    nodeLoop: async (clients: number) => {
+      const loop = [NODE_DIAL_LOOP, String(server.port), String(settings.probes), String(clients)];
+      return (JSON.parse((await run(process.execPath, loop)).stdout) as { perSecond: number }).perSecond;
+    },
+  };
   try {
     const figures: ProberFigures["throughput"] = {};
     for (const clients of settings.concurrency) {
-      const report = await proberJson([
-        "--expect",
-        "100:0",
-        "-n",
-        String(settings.probes),
-        "--no-early-stop",
-        "-c",
-        String(clients),
-        `127.0.0.1:${server.port}`,
-      ]);
-      const go = await goLoad("conn", server.port, clients, settings.seconds);
-      const node = JSON.parse(
-        (
-          await run(process.execPath, [
-            NODE_DIAL_LOOP,
-            String(server.port),
-            String(settings.probes),
-            String(clients),
-          ])
-        ).stdout,
-      ) as { perSecond: number };
+      // In turn, round after round: the machine's drift over a minute falls on all three alike.
+      const rounds = { prober: [] as number[], goLoop: [] as number[], nodeLoop: [] as number[] };
+      for (let round = 0; round < settings.rounds; round++)
+        for (const kind of ["prober", "goLoop", "nodeLoop"] as const)
+          rounds[kind].push(await rate[kind](clients));
       figures[clients] = {
-        proberPerSecond: report.probesPerSecond,
-        goLoopPerSecond: go.perSecond,
-        nodeLoopPerSecond: node.perSecond,
+        proberPerSecond: median(rounds.prober),
+        goLoopPerSecond: median(rounds.goLoop),
+        nodeLoopPerSecond: median(rounds.nodeLoop),
       };
     }
     return figures;

@@ -239,6 +239,7 @@ async function main(): Promise<void> {
       seconds,
       probes: args.quick ? 300 : 20_000,
       concurrency: [16, 32],
+      rounds: args.quick ? 1 : 5,
       simulations: args.quick ? 10 : 500,
       wallRuns: args.quick ? 1 : 9,
     });
