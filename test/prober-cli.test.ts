@@ -1,35 +1,13 @@
-import { once } from "node:events";
 import { readFileSync } from "node:fs";
-import { createServer, type Server, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startWeightedSplitter, type WeightedSplitter } from "../splitter/weighted-splitter.js";
 import { PROBER_CLI, spawnTracked } from "./support/child-processes.js";
 import { type EchoServerProcess, startEchoServerProcess } from "./support/echo-server-process.js";
 import { runProber, runProberJson } from "./support/prober-process.js";
+import { rogueServer } from "./support/rogue-server.js";
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
-
-/** A real TCP server in the test process whose behaviour per connection is given. */
-async function rogueServer(
-  onConnection: (socket: Socket) => void,
-): Promise<{ port: number; close: () => Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on("error", () => {});
-    onConnection(socket);
-  });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  return {
-    port: (server.address() as { port: number }).port,
-    close: () => {
-      for (const socket of sockets) socket.destroy();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
-}
 
 describe("prober against tcp-echo servers behind a weighted splitter", () => {
   let one: EchoServerProcess;

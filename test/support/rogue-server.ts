@@ -1,0 +1,23 @@
+import { once } from "node:events";
+import { createServer, type Server, type Socket } from "node:net";
+
+/** A real TCP server in the test process whose behaviour per connection is given. */
+export async function rogueServer(
+  onConnection: (socket: Socket) => void,
+): Promise<{ port: number; close: () => Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on("error", () => {});
+    onConnection(socket);
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  return {
+    port: (server.address() as { port: number }).port,
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
