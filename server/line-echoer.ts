@@ -143,7 +143,7 @@ export class LineEchoer {
         this.head.length,
         region.output,
         region.capacity,
-        region.ends,
+        this.onLine ? region.ends : 0,
         this.maxLineBytes,
       );
       if (count > 0) {

@@ -75,7 +75,13 @@ describe("LineEchoer", () => {
   });
 
   // A reference that cannot share the echoer's mistakes: split on newlines, prefix each line.
-  function matchesReference(seeds: number, newlineOneIn: number, bytes: number, largestChunk: number) {
+  function matchesReference(
+    seeds: number,
+    newlineOneIn: number,
+    bytes: number,
+    largestChunk: number,
+    prefix = "v1",
+  ) {
     for (let seed = 1; seed <= seeds; seed++) {
       const random = mt19937.factory({ seed });
       const input = Buffer.from(
@@ -88,13 +94,22 @@ describe("LineEchoer", () => {
         at += size;
       }
       const lines = input.toString("latin1").split("\n").slice(0, -1);
-      const expected = lines.map((line) => `v1 ${line}\n`).join("");
-      expect(echoAll("v1", chunks).reply.toString("latin1"), `seed ${seed}`).toBe(expected);
+      const expected = lines.map((line) => `${prefix} ${line}\n`).join("");
+      expect(echoAll(prefix, chunks).reply.toString("latin1"), `seed ${seed}`).toBe(expected);
     }
   }
 
   it("matches a line-by-line reference for short lines in random chunks (seeds 1-50)", () => {
     matchesReference(50, 40, 4000, 300);
+  });
+
+  // The kernel keeps a head of up to 16 bytes in one vector register and copies a longer one.
+  it("matches the reference with a head of exactly 16 bytes (seeds 1-20)", () => {
+    matchesReference(20, 40, 4000, 300, "a 15-byte prefx");
+  });
+
+  it("matches the reference with a head of 17 bytes (seeds 1-20)", () => {
+    matchesReference(20, 40, 4000, 300, "a 16-byte prefix");
   });
 
   it("matches a line-by-line reference for lines of kilobytes in random chunks (seeds 1-20)", () => {

@@ -25,9 +25,10 @@ function copy(to: usize, from: usize, length: usize): void {
 
 /**
  * Writes `<head><line>` for every `\n`-terminated line of the input, in order, and the end offset of
- * each reply in `ends` (u32 each); returns how many lines it answered. Stops early, with `consumed` at
- * the line not answered, when the next reply would not fit in `capacity` or the line is longer than
- * `maxLineBytes` (then `overflow` is set); an unterminated rest longer than the limit sets it too.
+ * each reply in `ends` (u32 each; pass 0 to skip them); returns how many lines it answered. Stops early,
+ * with `consumed` at the line not answered, when the next reply would not fit in `capacity` or the line is
+ * longer than `maxLineBytes` (then `overflow` is set); an unterminated rest longer than the limit sets it
+ * too.
  */
 export function echo(
   input: usize,
@@ -40,13 +41,15 @@ export function echo(
   maxLineBytes: u32,
 ): u32 {
   const limit = output + capacity;
+  // A head of up to 16 bytes stays in a register: one store a line, the line's bytes overwriting its tail.
+  const headBlock = v128.load(head);
+  const headFits = headLength <= 16;
   let at = output;
   let lineStart: u32 = 0;
   let count: u32 = 0;
-  let stopped = false;
   overflow = false;
   full = false;
-  for (let base: u32 = 0; base < length && !stopped; base += 16) {
+  for (let base: u32 = 0; base < length; base += 16) {
     let newlines = i8x16.bitmask(i8x16.eq(v128.load(input + base), NEWLINES));
     if (length - base < 16) newlines &= (1 << (length - base)) - 1;
     while (newlines !== 0) {
@@ -55,25 +58,32 @@ export function echo(
       const size = end + 1 - lineStart;
       if (size - 1 > maxLineBytes) {
         overflow = true;
-        stopped = true;
-        break;
+        return stop(lineStart, at - output, count);
       }
       if (at + headLength + size + 16 > limit) {
         full = true;
-        stopped = true;
-        break;
+        return stop(lineStart, at - output, count);
       }
-      copy(at, head, headLength);
+      if (headFits) v128.store(at, headBlock);
+      else copy(at, head, headLength);
       at += headLength;
-      copy(at, input + lineStart, size);
+      // Every line moves at least one block (the slack allows it): no branch for the common short line.
+      const from = input + lineStart;
+      v128.store(at, v128.load(from));
+      if (size > 16) copy(at + 16, from + 16, size - 16);
       at += size;
       lineStart = end + 1;
-      store<u32>(ends + (count << 2), <u32>(at - output));
+      if (ends !== 0) store<u32>(ends + (count << 2), <u32>(at - output));
       count++;
     }
   }
-  if (!stopped && length - lineStart > maxLineBytes) overflow = true;
+  if (length - lineStart > maxLineBytes) overflow = true;
+  return stop(lineStart, at - output, count);
+}
+
+// Records where echo() stopped and what it wrote; returns its line count (inlined by the optimizer).
+function stop(lineStart: u32, bytesWritten: usize, count: u32): u32 {
   consumed = lineStart;
-  written = <u32>(at - output);
+  written = <u32>bytesWritten;
   return count;
 }
