@@ -42,7 +42,7 @@ export interface SettleFigures {
 }
 
 export interface ProberFigures {
-  /** Probes per second against this project's server, by probes in flight, beside two bare loops (medians of rounds). */
+  /** Probes per second against this project's server by probes in flight, beside two bare loops; medians. */
   throughput: Record<number, { proberPerSecond: number; goLoopPerSecond: number; nodeLoopPerSecond: number }>;
   settle: SettleFigures[];
   convergence: { probes: number; share: number; lower: number; upper: number }[];
