@@ -65,7 +65,8 @@ function parseArguments(argv: string[]): ServerSettings {
       workers: {
         type: "string",
         default: "1",
-        describe: "processes serving connections, sharing each port: a number, or auto for one per CPU",
+        describe:
+          "processes serving connections, sharing each port: a number, or auto for one per CPU (capped by a container CPU limit)",
       },
       "allow-ephemeral-port": {
         type: "boolean",

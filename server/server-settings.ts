@@ -1,6 +1,6 @@
-import { availableParallelism } from "node:os";
 import { UsageError } from "../common/cli-failure.js";
 import { parsePort } from "../common/port-number.js";
+import { automaticWorkerCount } from "./cpu-limit.js";
 
 /** Everything the server CLI accepts, validated and in the units the library takes. */
 export interface ServerSettings {
@@ -41,7 +41,7 @@ function wholeNumber(name: string, value: number, minimum: number): number {
 }
 
 function workerCount(value: string): number {
-  if (value === "auto") return availableParallelism();
+  if (value === "auto") return automaticWorkerCount();
   const count = Number(value);
   if (!/^\d+$/.test(value) || count < 1) {
     throw new UsageError(

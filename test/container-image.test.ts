@@ -22,6 +22,15 @@ async function startServer(args: string[], tweak: (c: ImageContainer) => ImageCo
     .start();
 }
 
+/** Prints how many processes in the container run the server (argv[1] is the program's path). */
+const COUNT_SERVER_PROCESSES = `
+const { readdirSync, readFileSync } = require("node:fs");
+const servers = readdirSync("/proc").filter((pid) => {
+  try { return readFileSync("/proc/" + pid + "/cmdline", "utf8").split("\\0")[1]?.endsWith("/bin/tcp-echo"); }
+  catch { return false; }
+});
+console.log(servers.length);`;
+
 const WIRE_CASES: [string, (Buffer | string)[], string][] = [
   ["one line", ["hello\n"], " hello\n"],
   ["several lines in one packet", ["a\nb\n"], " a\n{p} b\n"],
@@ -90,6 +99,15 @@ describe("container image", () => {
     const reply = await exchange(container.getMappedPort(9000), ["locked down\n"], container.getHost());
     await container.stop();
     expect(reply.toString()).toBe("one locked down\n");
+  });
+
+  it("runs one process for --workers auto under a limit of one CPU", async () => {
+    const container = await startServer(["--workers", "auto", "9000", "one"], (c) =>
+      c.withResourcesQuota({ cpu: 1 }),
+    );
+    const { output } = await container.exec(["node", "-e", COUNT_SERVER_PROCESSES]);
+    await container.stop();
+    expect(output.trim()).toBe("1");
   });
 
   it("stops on `docker stop` with exit code 0, answering the lines it already read", async () => {
