@@ -4,6 +4,8 @@ export class UsageError extends Error {
 }
 
 export const EXIT_USAGE = 64;
+/** EX_SOFTWARE: an internal failure, not the user's input. */
+export const EXIT_SOFTWARE = 70;
 
 /** Prints `program: message` on one stderr line and exits; the one way both CLIs report a fatal problem. */
 export function exitWithError(program: string, message: string, code: number): never {

@@ -5,8 +5,8 @@ import { AggregatorRegistry } from "prom-client";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { parseOrExit, withCliConventions } from "../common/cli-conventions.js";
-import { exitWithError } from "../common/cli-failure.js";
-import { startAdminServer } from "./admin-server.js";
+import { EXIT_SOFTWARE, exitWithError } from "../common/cli-failure.js";
+import { type AdminServerOptions, startAdminServer } from "./admin-server.js";
 import { startEchoServer } from "./echo-server.js";
 import { ListenError } from "./listen.js";
 import { ServerMetrics } from "./server-metrics.js";
@@ -15,7 +15,6 @@ import { startWorkerCluster, type WorkerReport, WorkerStartError } from "./worke
 
 /** Exit codes (sysexits.h): documented in `--help` and the README. */
 const EXIT_UNAVAILABLE = 69; // address in use or not available
-const EXIT_SOFTWARE = 70;
 const EXIT_NO_PERMISSION = 77;
 
 const PROGRAM = "tcp-echo";
@@ -106,6 +105,19 @@ function onStopSignal(drain: (signal: NodeJS.Signals) => Promise<void>): void {
   process.on("SIGINT", stop);
 }
 
+/** Starts the admin endpoint when --admin-port asks for one. */
+async function startAdmin(
+  settings: ServerSettings,
+  logger: Logger,
+  metrics: AdminServerOptions["metrics"],
+  isReady: () => boolean,
+): Promise<Awaited<ReturnType<typeof startAdminServer>> | undefined> {
+  if (settings.adminPort === undefined) return undefined;
+  const admin = await startAdminServer({ port: settings.adminPort, host: settings.host, metrics, isReady });
+  logger.info({ port: admin.port }, "admin listening: /healthz /readyz /metrics");
+  return admin;
+}
+
 /** Serves the ports in this process: the whole server, or one worker of several. */
 async function serve(settings: ServerSettings, logger: Logger): Promise<void> {
   const metrics = new ServerMetrics();
@@ -144,14 +156,12 @@ async function serve(settings: ServerSettings, logger: Logger): Promise<void> {
     process.send?.(report);
     return;
   }
-  if (settings.adminPort === undefined) return;
-  admin = await startAdminServer({
-    port: settings.adminPort,
-    host: settings.host,
-    metrics: { read: () => metrics.registry.metrics(), contentType: metrics.registry.contentType },
-    isReady: () => !echo.draining,
-  });
-  logger.info({ port: admin.port }, "admin listening: /healthz /readyz /metrics");
+  admin = await startAdmin(
+    settings,
+    logger,
+    { read: () => metrics.registry.metrics(), contentType: metrics.registry.contentType },
+    () => !echo.draining,
+  );
 }
 
 /** Runs `--workers` processes and the admin endpoint over all of them; drains them all on a signal. */
@@ -170,15 +180,13 @@ async function superviseWorkers(settings: ServerSettings, logger: Logger): Promi
     logger.info("stopped");
   });
   const workers = await starting;
-  if (settings.adminPort === undefined) return;
   const registry = new AggregatorRegistry();
-  admin = await startAdminServer({
-    port: settings.adminPort,
-    host: settings.host,
-    metrics: { read: () => registry.clusterMetrics(), contentType: registry.contentType },
-    isReady: () => !workers.draining,
-  });
-  logger.info({ port: admin.port }, "admin listening: /healthz /readyz /metrics");
+  admin = await startAdmin(
+    settings,
+    logger,
+    { read: () => registry.clusterMetrics(), contentType: registry.contentType },
+    () => !workers.draining,
+  );
 }
 
 async function main(): Promise<void> {

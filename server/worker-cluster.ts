@@ -1,5 +1,6 @@
 import cluster, { type Worker } from "node:cluster";
 import type { Logger } from "pino";
+import { EXIT_SOFTWARE } from "../common/cli-failure.js";
 
 /** What a worker tells the primary once it listens on every port, or why it could not. */
 export type WorkerReport =
@@ -43,8 +44,6 @@ const isReport = (message: unknown): message is WorkerReport =>
 const KILL_MARGIN_MS = 2000;
 /** Wait before replacing a dead worker: a worker that dies at once cannot become a fork loop. */
 const REPLACE_AFTER_MS = 1000;
-/** sysexits EX_SOFTWARE, for a worker that ended during start without saying why. */
-const EXIT_SOFTWARE = 70;
 
 /**
  * Runs the server in `workers` processes that share each listening socket: one Node process echoes on
@@ -90,7 +89,7 @@ export function startWorkerCluster(options: WorkerClusterOptions): Promise<Worke
           fail(
             new WorkerStartError(
               `worker exited during start (code ${code}, signal ${signal})`,
-              code || EXIT_SOFTWARE,
+              code || EXIT_SOFTWARE, // ended during start without saying why
             ),
           );
           return;
