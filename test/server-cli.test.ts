@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SERVER_CLI, spawnTracked } from "./support/child-processes.js";
 import { startEchoServerProcess } from "./support/echo-server-process.js";
-import { type OccupiedPort, occupyPort } from "./support/occupied-port.js";
+import { type RogueServer, rogueServer } from "./support/rogue-server.js";
 import { exchange } from "./support/tcp-client.js";
 
 async function runServer(args: string[], launcher: string[] = []) {
@@ -12,11 +12,12 @@ async function runServer(args: string[], launcher: string[] = []) {
 }
 
 describe("tcp-echo argument errors", () => {
-  let occupied: OccupiedPort;
+  // A bare listener holds the port: a server told to listen there fails with EADDRINUSE.
+  let occupied: RogueServer;
   beforeAll(async () => {
-    occupied = await occupyPort();
+    occupied = await rogueServer(() => {});
   });
-  afterAll(() => occupied.release());
+  afterAll(() => occupied.close());
 
   const cases: [string, string[], RegExp][] = [
     ["no arguments", [], /^tcp-echo: missing <ports>/],

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adminGet, metricValue } from "./support/admin-client.js";
 import { SERVER_CLI, spawnTracked } from "./support/child-processes.js";
 import { startEchoServerProcess } from "./support/echo-server-process.js";
-import { type OccupiedPort, occupyPort } from "./support/occupied-port.js";
+import { type RogueServer, rogueServer } from "./support/rogue-server.js";
 import { exchange, openConnection, readAtLeast, readUntilEnd } from "./support/tcp-client.js";
 
 /** Process ids of the server's children: its workers. */
@@ -111,11 +111,12 @@ describe("tcp-echo --workers", () => {
 });
 
 describe("tcp-echo --workers start failures", () => {
-  let occupied: OccupiedPort;
+  // A bare listener holds the port: a server told to listen there fails with EADDRINUSE.
+  let occupied: RogueServer;
   beforeAll(async () => {
-    occupied = await occupyPort();
+    occupied = await rogueServer(() => {});
   });
-  afterAll(() => occupied.release());
+  afterAll(() => occupied.close());
 
   it("reports a port in use once, on one line, with exit code 69, and leaves no worker behind", async () => {
     const proc = spawnTracked(process.execPath, [

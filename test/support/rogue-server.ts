@@ -1,10 +1,13 @@
 import { once } from "node:events";
 import { createServer, type Server, type Socket } from "node:net";
 
+export interface RogueServer {
+  port: number;
+  close(): Promise<void>;
+}
+
 /** A real TCP server in the test process whose behaviour per connection is given. */
-export async function rogueServer(
-  onConnection: (socket: Socket) => void,
-): Promise<{ port: number; close: () => Promise<void> }> {
+export async function rogueServer(onConnection: (socket: Socket) => void): Promise<RogueServer> {
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
     sockets.add(socket);
