@@ -5,8 +5,9 @@ import mt19937 from "@stdlib/random-base-mt19937";
 import normalQuantile from "@stdlib/stats-base-dists-normal-quantile";
 import { simulatedProbe } from "../devtools/simulated-probe.js";
 import { parseExpectation } from "../prober/expectation.js";
-import { type CampaignReport, isCheckpoint, runProbeCampaign } from "../prober/probe-campaign.js";
-import { judgeSplit, type SplitJudgement } from "../prober/split-verdict.js";
+import { type CampaignReport, runProbeCampaign } from "../prober/probe-campaign.js";
+import { isCheckpoint } from "../prober/split-segments.js";
+import { judgeSplit, type SplitJudgement, splitBounds } from "../prober/split-verdict.js";
 import { startWeightedSplitter } from "../splitter/weighted-splitter.js";
 import { startServer } from "./echo-peers.js";
 import { goLoad } from "./go-load.js";
@@ -182,9 +183,10 @@ function convergence(): ProberFigures["convergence"] {
     if (integers() / 4294967296 < 0.8) counts.one += 1;
     else counts.two += 1;
     if (isCheckpoint(n)) {
-      judged = judgeSplit({ counts, unexpected: {}, errors: {} }, criteria, judged);
+      judged = judgeSplit({ counts, unexpected: {}, errors: {} }, criteria, { previous: judged });
       const version = judged.versions[0];
-      if (version) trace.push({ probes: n, share: version.observedShare, ...version.interval });
+      const bounds = splitBounds(judged, criteria).one;
+      if (version && bounds) trace.push({ probes: n, share: version.observedShare, ...bounds });
     }
   }
   return trace;

@@ -4,9 +4,11 @@ import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { parseOrExit, withCliConventions } from "../common/cli-conventions.js";
 import { exitWithError, UsageError } from "../common/cli-failure.js";
+import { CAMPAIGN_DEFAULTS, type CampaignOptions, resolveCampaignOptions } from "./campaign-options.js";
 import { type Expectation, parseExpectation } from "./expectation.js";
 import { expectationFromManifest, parseLabelMap } from "./manifest-expectation.js";
-import { type CampaignOptions, runProbeCampaign } from "./probe-campaign.js";
+import { runProbeCampaign } from "./probe-campaign.js";
+import { ExpectationError, ProberOptionError } from "./prober-errors.js";
 import { createProgressBar } from "./progress-bar.js";
 import { formatReport } from "./report-format.js";
 import type { Verdict } from "./split-verdict.js";
@@ -15,19 +17,9 @@ import { resolveTarget } from "./target-address.js";
 const PROGRAM = "prober";
 const EXIT_CODES: Record<Verdict, number> = { PASS: 0, FAIL: 1, INCONCLUSIVE: 2, ERROR: 3 };
 
-function fraction(name: string, value: number, allowZero = false): number {
-  if (!((allowZero ? value >= 0 : value > 0) && value < 1)) {
-    throw new UsageError(`invalid --${name}: must be a fraction ${allowZero ? ">=" : ">"} 0 and < 1`);
-  }
-  return value;
-}
-
-function positive(name: string, value: number, integer: boolean): number {
-  if (!(value > 0) || (integer && !Number.isInteger(value))) {
-    throw new UsageError(`invalid --${name}: must be a ${integer ? "whole " : ""}number > 0`);
-  }
-  return value;
-}
+/** A library option's name as the flag that sets it: maxErrorRate → --max-error-rate. */
+const flagFor = (option: string) =>
+  `--${option.replace(/Ms$/, "").replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
 
 /** yargs reads a lone "-" as a positional, so `--expect-from -` (stdin) is joined into one word first. */
 function joinStdinDash(argv: string[]): string[] {
@@ -65,7 +57,12 @@ function parseArguments(argv: string[]) {
       map: { type: "string", describe: "with --expect-from: subset/backend to prefix, e.g. v1=one,v2=two" },
       concurrency: { alias: "c", type: "number", default: 16, describe: "probes in flight at once" },
       "max-probes": { alias: "n", type: "number", default: 20000, describe: "probe budget" },
-      duration: { type: "number", default: 60, describe: "time budget in seconds" },
+      duration: { type: "number", describe: "time budget in seconds (default 60)" },
+      wait: {
+        type: "number",
+        describe:
+          "seconds the new weights may take to reach the gateway: probe until the split holds (PASS) or this time ends, following changes of the split (instead of --duration)",
+      },
       rate: { type: "number", describe: "at most this many probes started per second" },
       "connect-timeout": { type: "number", default: 2, describe: "seconds to wait for a connection" },
       timeout: { type: "number", default: 2, describe: "seconds to wait for each reply" },
@@ -89,7 +86,7 @@ function parseArguments(argv: string[]) {
       json: { type: "boolean", default: false, describe: "print the report as one JSON object" },
     })
     .epilog(
-      "Options may also come from PROBER_<OPTION> environment variables (PROBER_EXPECT=80:20).\n\nExit codes: 0 PASS, 1 FAIL, 2 INCONCLUSIVE, 3 ERROR (unreachable, or errors above --max-error-rate), 64 usage error.",
+      "Options may also come from PROBER_<OPTION> environment variables (PROBER_EXPECT=80:20).\n\nExit codes: 0 PASS, 1 FAIL, 2 INCONCLUSIVE, 3 ERROR (unreachable, or errors shown above --max-error-rate), 64 usage error. SIGINT and SIGTERM stop the run and print the report of what was seen, with its verdict's exit code.",
     );
   return withCliConventions(parser).parseSync();
 }
@@ -108,50 +105,87 @@ function readExpectation(args: Arguments): Expectation {
     } catch (error) {
       throw new UsageError(`cannot read --expect-from ${source}: ${(error as Error).message}`);
     }
-    return expectationFromManifest(
-      text,
-      source,
-      args.map === undefined ? undefined : parseLabelMap(args.map),
+    return asUsage("--expect-from", () =>
+      expectationFromManifest(text, source, args.map === undefined ? undefined : parseLabelMap(args.map)),
     );
   }
   if (args.map !== undefined) throw new UsageError("--map goes with --expect-from");
   if (args.expect === undefined)
     throw new UsageError("missing --expect (e.g. --expect 80:20) or --expect-from FILE");
-  return parseExpectation(
-    args.expect,
-    args.labels?.split(",").map((label) => label.trim()),
+  const spec = args.expect;
+  return asUsage("--expect", () =>
+    parseExpectation(
+      spec,
+      args.labels?.split(",").map((label) => label.trim()),
+    ),
   );
+}
+
+/** The library's own errors as the CLI's usage errors, naming the flag. */
+function asUsage<T>(flag: string, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof ExpectationError) throw new UsageError(`invalid ${flag}: ${error.message}`);
+    throw error;
+  }
 }
 
 function campaignOptions(args: Arguments): CampaignOptions {
   const { host, port } = resolveTarget(args.target, process.env);
+  if (args.wait !== undefined && args.duration !== undefined) {
+    throw new UsageError(
+      "give either --wait or --duration: --wait is the time budget while following changes",
+    );
+  }
   return {
     host,
     port,
     expected: readExpectation(args),
-    confidence: fraction("confidence", args.confidence),
-    tolerance: fraction("tolerance", args.tolerance),
-    maxErrorRate: fraction("max-error-rate", args.maxErrorRate, true),
-    concurrency: positive("concurrency", args.concurrency, true),
-    maxProbes: positive("max-probes", args.maxProbes, true),
-    durationMs: positive("duration", args.duration, false) * 1000,
-    rate: args.rate === undefined ? undefined : positive("rate", args.rate, false),
-    connectTimeoutMs: positive("connect-timeout", args.connectTimeout, false) * 1000,
-    timeoutMs: positive("timeout", args.timeout, false) * 1000,
-    linesPerConnection: positive("lines-per-connection", args.linesPerConnection, true),
+    confidence: args.confidence,
+    tolerance: args.tolerance,
+    maxErrorRate: args.maxErrorRate,
+    concurrency: args.concurrency,
+    maxProbes: args.maxProbes,
+    durationMs: (args.wait ?? args.duration ?? CAMPAIGN_DEFAULTS.durationMs / 1000) * 1000,
+    rate: args.rate,
+    connectTimeoutMs: args.connectTimeout * 1000,
+    timeoutMs: args.timeout * 1000,
+    linesPerConnection: args.linesPerConnection,
     stopWhenSettled: args.earlyStop,
+    followChanges: args.wait !== undefined,
   };
+}
+
+/** Checks the options as the library will, so that a bad value is a usage error naming its flag. */
+function validated(options: CampaignOptions): CampaignOptions {
+  try {
+    resolveCampaignOptions(options);
+  } catch (error) {
+    if (error instanceof ProberOptionError) {
+      const rule = error.message.slice(error.option.length + 2);
+      throw new UsageError(`invalid ${flagFor(error.option)}: ${rule}`);
+    }
+    throw error;
+  }
+  return options;
 }
 
 async function main(): Promise<void> {
   const { args, options } = parseOrExit(PROGRAM, () => {
     const parsed = parseArguments(hideBin(process.argv));
-    return { args: parsed, options: campaignOptions(parsed) };
+    return { args: parsed, options: validated(campaignOptions(parsed)) };
   });
   const progress = createProgressBar(process.stderr);
   const interrupt = new AbortController();
+  // A cancelled CI job or a deleted helm-test pod sends SIGTERM: report what was seen, as on Ctrl-C.
   process.once("SIGINT", () => interrupt.abort());
-  const report = await runProbeCampaign({ ...options, onProgress: progress.update }, interrupt.signal);
+  process.once("SIGTERM", () => interrupt.abort());
+  const report = await runProbeCampaign({
+    ...options,
+    onProgress: progress.update,
+    signal: interrupt.signal,
+  });
   progress.stop();
   process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
   process.exitCode = EXIT_CODES[report.verdict];

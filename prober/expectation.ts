@@ -1,4 +1,4 @@
-import { UsageError } from "../common/cli-failure.js";
+import { ExpectationError } from "./prober-errors.js";
 
 /** The expected split: version labels (reply prefixes) with their weights and the normalised shares. */
 export interface Expectation {
@@ -13,21 +13,21 @@ export const DEFAULT_LABELS = ["one", "two", "three", "four", "five", "six", "se
 function parseWeight(text: string, spec: string): number {
   const trimmed = text.trim();
   if (!/^-?\d+(\.\d+)?$/.test(trimmed))
-    throw new UsageError(`invalid --expect "${spec}": "${text}" is not a weight`);
+    throw new ExpectationError(`expected split "${spec}": "${text}" is not a weight`);
   const weight = Number(trimmed);
-  if (weight < 0) throw new UsageError(`invalid --expect "${spec}": weight ${weight} is negative`);
+  if (weight < 0) throw new ExpectationError(`expected split "${spec}": weight ${weight} is negative`);
   return weight;
 }
 
 /** Builds an expectation from label → weight pairs, normalising the weights into shares. */
 export function expectationFromWeights(pairs: [string, number][], source: string): Expectation {
-  if (pairs.length === 0) throw new UsageError(`${source}: no versions`);
+  if (pairs.length === 0) throw new ExpectationError(`${source}: no versions`);
   const labels = pairs.map(([label]) => label);
   const duplicate = labels.find((label, i) => labels.indexOf(label) !== i);
-  if (duplicate !== undefined) throw new UsageError(`${source}: version "${duplicate}" appears twice`);
+  if (duplicate !== undefined) throw new ExpectationError(`${source}: version "${duplicate}" appears twice`);
   const weights = pairs.map(([, weight]) => weight);
   const total = weights.reduce((a, b) => a + b, 0);
-  if (!(total > 0)) throw new UsageError(`${source}: the weights are all zero`);
+  if (!(total > 0)) throw new ExpectationError(`${source}: the weights are all zero`);
   return { labels, weights, shares: weights.map((weight) => weight / total) };
 }
 
@@ -36,13 +36,16 @@ export function expectationFromWeights(pairs: [string, number][], source: string
  * weights `one=80,two=20`.
  */
 export function parseExpectation(spec: string, labels?: string[]): Expectation {
-  const source = `invalid --expect "${spec}"`;
+  const source = `expected split "${spec}"`;
   if (spec.includes("=")) {
-    if (labels) throw new UsageError(`${source}: give labels either in --expect or in --labels, not both`);
+    if (labels)
+      throw new ExpectationError(
+        `${source}: give labels either with the weights or as a separate list, not both`,
+      );
     const pairs = spec.split(",").map((part): [string, number] => {
       const [label, weight, extra] = part.split("=");
       if (!label?.trim() || weight === undefined || extra !== undefined) {
-        throw new UsageError(`${source}: expected label=weight pairs such as one=80,two=20`);
+        throw new ExpectationError(`${source}: expected label=weight pairs such as one=80,two=20`);
       }
       return [label.trim(), parseWeight(weight, spec)];
     });
@@ -50,10 +53,10 @@ export function parseExpectation(spec: string, labels?: string[]): Expectation {
   }
   const weights = spec.split(":").map((part) => parseWeight(part, spec));
   if (weights.length < 1 || spec.trim() === "")
-    throw new UsageError(`${source}: expected weights such as 80:20`);
+    throw new ExpectationError(`${source}: expected weights such as 80:20`);
   const names = labels ?? DEFAULT_LABELS.slice(0, weights.length);
   if (names.length !== weights.length) {
-    throw new UsageError(
+    throw new ExpectationError(
       `${source}: ${weights.length} weights but ${names.length} labels (${names.join(",")})`,
     );
   }

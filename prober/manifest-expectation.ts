@@ -1,6 +1,6 @@
 import { parseAllDocuments } from "yaml";
-import { UsageError } from "../common/cli-failure.js";
 import { DEFAULT_LABELS, type Expectation, expectationFromWeights } from "./expectation.js";
+import { ExpectationError } from "./prober-errors.js";
 
 type Json = Record<string, unknown>;
 
@@ -14,7 +14,7 @@ export function parseLabelMap(spec: string): Map<string, string> {
   for (const part of spec.split(",")) {
     const [name, label, extra] = part.split("=").map((s) => s.trim());
     if (!name || !label || extra !== undefined) {
-      throw new UsageError(`invalid --map "${spec}": expected name=label pairs such as v1=one,v2=two`);
+      throw new ExpectationError(`label map "${spec}": expected name=label pairs such as v1=one,v2=two`);
     }
     map.set(name, label);
   }
@@ -28,7 +28,7 @@ export function parseLabelMap(spec: string): Map<string, string> {
 function labelFor(name: string, map: Map<string, string> | undefined): string {
   if (map) {
     const label = map.get(name);
-    if (label === undefined) throw new UsageError(`--map has no label for "${name}"`);
+    if (label === undefined) throw new ExpectationError(`the label map has no label for "${name}"`);
     return label;
   }
   const version = /(?:^|-)v(\d+)$/.exec(name);
@@ -39,7 +39,7 @@ function labelFor(name: string, map: Map<string, string> | undefined): string {
 function weightOf(entry: Json, fallback: number, where: string): number {
   const weight = entry.weight ?? fallback;
   if (typeof weight !== "number" || weight < 0)
-    throw new UsageError(`${where}: weight ${String(weight)} is not a number >= 0`);
+    throw new ExpectationError(`${where}: weight ${String(weight)} is not a number >= 0`);
   return weight;
 }
 
@@ -49,16 +49,16 @@ function fromVirtualService(resource: Json, source: string, map?: Map<string, st
   const spec = isObject(resource.spec) ? resource.spec : {};
   const tcp = list(spec.tcp).filter(isObject);
   const first = tcp[0];
-  if (!first) throw new UsageError(`${where} has no tcp route`);
+  if (!first) throw new ExpectationError(`${where} has no tcp route`);
   if (tcp.length > 1)
-    throw new UsageError(`${where} has ${tcp.length} tcp routes; keep the one to check in the file`);
+    throw new ExpectationError(`${where} has ${tcp.length} tcp routes; keep the one to check in the file`);
   const routes = list(first.route).filter(isObject);
   const weights = new Map<string, number>();
   for (const route of routes) {
     const destination = isObject(route.destination) ? route.destination : {};
     const subset = destination.subset ?? destination.host;
     if (typeof subset !== "string")
-      throw new UsageError(`${where}: a destination has neither subset nor host`);
+      throw new ExpectationError(`${where}: a destination has neither subset nor host`);
     const label = labelFor(subset, map);
     // Istio: a lone destination without weight takes all traffic.
     weights.set(label, (weights.get(label) ?? 0) + weightOf(route, routes.length === 1 ? 100 : 0, where));
@@ -72,10 +72,10 @@ function fromTcpRoute(resource: Json, source: string, map?: Map<string, string>)
   const spec = isObject(resource.spec) ? resource.spec : {};
   const rules = list(spec.rules).filter(isObject);
   if (rules.length !== 1)
-    throw new UsageError(`${where} has ${rules.length} rules; exactly one is supported`);
+    throw new ExpectationError(`${where} has ${rules.length} rules; exactly one is supported`);
   const weights = new Map<string, number>();
   for (const ref of list(rules[0]?.backendRefs).filter(isObject)) {
-    if (typeof ref.name !== "string") throw new UsageError(`${where}: a backendRef has no name`);
+    if (typeof ref.name !== "string") throw new ExpectationError(`${where}: a backendRef has no name`);
     const label = labelFor(ref.name, map);
     // Gateway API: weight defaults to 1.
     weights.set(label, (weights.get(label) ?? 0) + weightOf(ref, 1, where));
@@ -96,14 +96,16 @@ export function expectationFromManifest(
   const resources: Json[] = [];
   for (const document of Array.isArray(documents) ? documents : [documents]) {
     if (document.errors.length > 0) {
-      throw new UsageError(`${source}: not valid YAML: ${document.errors[0]?.message.split("\n")[0]}`);
+      throw new ExpectationError(`${source}: not valid YAML: ${document.errors[0]?.message.split("\n")[0]}`);
     }
     const value: unknown = document.toJS();
     if (isObject(value) && (value.kind === "VirtualService" || value.kind === "TCPRoute"))
       resources.push(value);
   }
   if (resources.length !== 1) {
-    throw new UsageError(`${source}: expected one VirtualService or TCPRoute, found ${resources.length}`);
+    throw new ExpectationError(
+      `${source}: expected one VirtualService or TCPRoute, found ${resources.length}`,
+    );
   }
   const resource = resources[0] as Json;
   return resource.kind === "VirtualService"

@@ -1,51 +1,41 @@
 import { randomBytes } from "node:crypto";
-import type { Interval } from "./confidence-sequence.js";
 import {
-  judgeSplit,
+  type CampaignOptions,
+  type CampaignProgress,
+  type ResolvedCampaignOptions,
+  resolveCampaignOptions,
+} from "./campaign-options.js";
+import { type Segment, SegmentedSplitTest } from "./split-segments.js";
+import {
+  type Interval,
   METHOD,
   probesToSettle,
-  type SplitCriteria,
   type SplitJudgement,
-  type SplitObservation,
+  splitBounds,
   type Verdict,
   type VersionEvidence,
 } from "./split-verdict.js";
+import { StartOrder } from "./start-order.js";
+import { formatTarget } from "./target-address.js";
 import { type ProbeOutcome, TcpProber } from "./tcp-probe.js";
 
-export interface CampaignOptions extends SplitCriteria {
-  host: string;
-  port: number;
-  /** Probes in flight at once. */
-  concurrency: number;
-  /** Probe budget: the campaign ends INCONCLUSIVE if it has not settled by then. */
-  maxProbes: number;
-  /** Time budget in milliseconds. */
-  durationMs: number;
-  /** Cap on probes started per second; undefined for no cap. */
-  rate?: number | undefined;
-  connectTimeoutMs: number;
-  timeoutMs: number;
-  linesPerConnection: number;
-  /** Stop as soon as the verdict is settled (the default); false spends the whole budget. */
-  stopWhenSettled: boolean;
-  /** Replaces the TCP probe, e.g. with a seeded simulation; gets the probe's id and an abort signal. */
-  probe?: ((id: string, signal: AbortSignal) => Promise<ProbeOutcome>) | undefined;
-  /** Called after every finished probe with the running totals. */
-  onProgress?: ((progress: CampaignProgress) => void) | undefined;
-}
-
-export interface CampaignProgress {
-  probes: number;
-  maxProbes: number;
-  counts: Record<string, number>;
-  failedProbes: number;
-}
-
-export type StopReason = "settled" | "max-probes" | "duration" | "errors" | "interrupted";
+export type StopReason = "settled" | "max-probes" | "duration" | "changed" | "interrupted";
 
 export interface LatencySummary {
   p50: number;
   p99: number;
+}
+
+/** A segment as reported: where it began and what it showed. */
+export interface SegmentReport {
+  startProbe: number;
+  startMs: number;
+  probes: number;
+  counts: Record<string, number>;
+  verdict: Verdict;
+  endedBy: "change" | "contradiction" | null;
+  changeAtProbe: number | null;
+  changeAtMs: number | null;
 }
 
 /** Everything the CLI prints, as data; documented field by field in the README. */
@@ -73,6 +63,12 @@ export interface CampaignReport {
   probesToSettle: number | null;
   /** With --lines-per-connection > 1: connections whose lines all reached one version. */
   stickiness: { connections: number; sameVersion: number } | null;
+  /** The stretches of the run over which the split was taken as fixed; the verdict rests on the last. */
+  segments: SegmentReport[];
+  /** When the split the verdict rests on was first seen, in ms since the start: null if it held from the start. */
+  convergedAfterMs: number | null;
+  /** The same as a probe number. */
+  convergedAfterProbes: number | null;
 }
 
 function percentile(sorted: number[], q: number): number {
@@ -80,13 +76,11 @@ function percentile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
 }
 
-/** True at the probe counts where the verdict is re-checked: every probe up to 100, then about every 1%. */
-export function isCheckpoint(probes: number): boolean {
-  return probes <= 100 || probes % Math.ceil(probes / 100) === 0;
-}
-
 /** Real probes over TCP; all in flight end at once when the campaign aborts. */
-function tcpProbes(options: CampaignOptions, abort: AbortSignal): (id: string) => Promise<ProbeOutcome> {
+function tcpProbes(
+  options: ResolvedCampaignOptions,
+  abort: AbortSignal,
+): (id: string) => Promise<ProbeOutcome> {
   const prober = new TcpProber(options);
   abort.addEventListener("abort", () => prober.abortAll(), { once: true });
   return (id) => prober.probe(id);
@@ -94,26 +88,22 @@ function tcpProbes(options: CampaignOptions, abort: AbortSignal): (id: string) =
 
 /**
  * Runs probes against the target until the verdict settles or a budget (probes, time) runs out, and
- * returns the report. Checking the verdict as probes arrive keeps its error rates: the confidence
- * sequences behind it hold at every probe count at once.
+ * returns the report. Outcomes are judged in the order their probes started, and the verdict may be
+ * checked after every one without inflating its error rates: the tests behind it hold at every probe
+ * count at once. Throws ProberOptionError for an option out of range.
  */
-export async function runProbeCampaign(
-  options: CampaignOptions,
-  interrupt?: AbortSignal,
-): Promise<CampaignReport> {
+export async function runProbeCampaign(campaignOptions: CampaignOptions): Promise<CampaignReport> {
+  const options = resolveCampaignOptions(campaignOptions);
   const runId = randomBytes(4).toString("hex");
-  const observation: SplitObservation = { counts: {}, unexpected: {}, errors: {} };
-  for (const label of options.expected.labels) observation.counts[label] = 0;
+  const test = new SegmentedSplitTest(options, options.followChanges);
+  const order = new StartOrder<{ outcome: ProbeOutcome; startedMs: number }>();
   const latencies = new Map<string, number[]>();
   const stickiness = { connections: 0, sameVersion: 0 };
   const controller = new AbortController();
   const started = performance.now();
   let startedProbes = 0;
-  let finished = 0;
   let failed = 0;
-  let replies = 0;
   let stoppedBy: StopReason | undefined;
-  let judged: SplitJudgement | undefined;
 
   // A settled verdict stops new probes but lets those in flight finish and count: dropping them would
   // drop exactly the slow ones (a backend that hangs), biasing the shares. Other stops abort them.
@@ -122,20 +112,15 @@ export async function runProbeCampaign(
     if (reason !== "settled") controller.abort();
   };
   const onInterrupt = () => stop("interrupted");
-  interrupt?.addEventListener("abort", onInterrupt, { once: true });
+  options.signal?.addEventListener("abort", onInterrupt, { once: true });
+  if (options.signal?.aborted) stop("interrupted");
   const deadline = setTimeout(() => stop("duration"), options.durationMs);
   const probe = options.probe ?? tcpProbes(options, controller.signal);
 
-  const record = (outcome: ProbeOutcome) => {
-    finished += 1;
-    if (outcome.kind === "error") {
-      failed += 1;
-      observation.errors[outcome.error] = (observation.errors[outcome.error] ?? 0) + 1;
-    } else {
-      const known = outcome.prefix in observation.counts;
-      const bucket = known ? observation.counts : observation.unexpected;
-      bucket[outcome.prefix] = (bucket[outcome.prefix] ?? 0) + 1;
-      if (known) replies += 1;
+  const count = ({ outcome, startedMs }: { outcome: ProbeOutcome; startedMs: number }) => {
+    test.record(outcome, startedMs);
+    if (outcome.kind === "error") failed += 1;
+    else {
       const list = latencies.get(outcome.prefix) ?? [];
       if (list.length === 0) latencies.set(outcome.prefix, list);
       list.push(outcome.latencyMs);
@@ -145,18 +130,15 @@ export async function runProbeCampaign(
       }
     }
     options.onProgress?.({
-      probes: finished,
+      probes: order.released,
       maxProbes: options.maxProbes,
-      counts: observation.counts,
+      counts: test.current.observation.counts,
       failedProbes: failed,
-    });
+    } satisfies CampaignProgress);
     if (stoppedBy !== undefined) return;
-    if (failed > options.maxErrorRate * options.maxProbes || (failed >= 10 && replies === 0)) stop("errors");
-    else if (isCheckpoint(finished)) {
-      judged = judgeSplit(observation, options, judged);
-      if (options.stopWhenSettled && judged.settled) stop("settled");
-    }
-    if (finished >= options.maxProbes) stop("max-probes");
+    if (test.changed) stop("changed");
+    else if (options.stopWhenSettled && test.decided) stop("settled");
+    else if (order.released >= options.maxProbes) stop("max-probes");
   };
 
   const worker = async () => {
@@ -168,54 +150,118 @@ export async function runProbeCampaign(
         if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
         if (stoppedBy !== undefined) break;
       }
+      const startedMs = performance.now() - started;
       const outcome = await probe(`probe run=${runId} seq=${sequence} t=${Date.now()}`, controller.signal);
-      // Probes cut short by an abort (time budget, interrupt, too many errors) are not counted.
-      if (!controller.signal.aborted) record(outcome);
+      // Probes cut short by an abort (time budget, interrupt) are not counted, nor any that started after one.
+      if (!controller.signal.aborted)
+        for (const result of order.add(sequence, { outcome, startedMs })) count(result);
     }
   };
   await Promise.all(
     Array.from({ length: Math.max(1, Math.min(options.concurrency, options.maxProbes)) }, worker),
   );
   clearTimeout(deadline);
-  interrupt?.removeEventListener("abort", onInterrupt);
+  options.signal?.removeEventListener("abort", onInterrupt);
+  return buildReport(options, test, {
+    durationMs: performance.now() - started,
+    stoppedBy: stoppedBy ?? "max-probes",
+    latencies,
+    stickiness,
+    probes: order.released,
+  });
+}
 
-  const durationMs = performance.now() - started;
-  const judgement = judgeSplit(observation, options, judged);
+function finalReason(
+  judgement: SplitJudgement,
+  test: SegmentedSplitTest,
+  stoppedBy: StopReason,
+  options: ResolvedCampaignOptions,
+): [Verdict, string] {
+  const { verdict, reason } = judgement;
+  if (test.changed) {
+    const at = `${(test.changed.atMs / 1000).toFixed(1)} s`;
+    return [
+      "INCONCLUSIVE",
+      `the split changed during the run (near probe ${test.changed.atProbe}, ${at} after the start): probe again, or follow the change (--wait)`,
+    ];
+  }
+  if (judgement.contradicted) {
+    return [verdict, `${reason}; later evidence contradicts it: the split may have moved during the run`];
+  }
+  if (verdict === "FAIL" && options.followChanges && stoppedBy !== "settled") {
+    return ["FAIL", `still outside the band when the wait ended: ${reason}`];
+  }
+  if (verdict !== "INCONCLUSIVE" || judgement.probes === 0) return [verdict, reason];
+  if (stoppedBy === "interrupted") return [verdict, `interrupted: ${reason}`];
+  return [verdict, `${stoppedBy === "duration" ? "time" : "probe"} budget spent, ${reason}`];
+}
+
+function segmentReport(segment: Segment): SegmentReport {
+  return {
+    startProbe: segment.startProbe,
+    startMs: segment.startMs,
+    probes: segment.judgement.probes,
+    counts: { ...segment.observation.counts },
+    verdict: segment.judgement.verdict,
+    endedBy: segment.endedBy ?? null,
+    changeAtProbe: segment.changeAtProbe ?? null,
+    changeAtMs: segment.changeAtMs ?? null,
+  };
+}
+
+function buildReport(
+  options: ResolvedCampaignOptions,
+  test: SegmentedSplitTest,
+  run: {
+    durationMs: number;
+    stoppedBy: StopReason;
+    latencies: Map<string, number[]>;
+    stickiness: { connections: number; sameVersion: number };
+    probes: number;
+  },
+): CampaignReport {
+  const judgement = test.judge();
+  const { observation, alpha } = test.current;
   const fit = judgement.goodnessOfFit;
   const byLabel = <T>(pick: (version: VersionEvidence) => T) =>
     Object.fromEntries(judgement.versions.map((v) => [v.label, pick(v)])) as Record<string, T>;
   const latencyMs: Record<string, LatencySummary> = {};
-  for (const [label, list] of latencies) {
+  for (const [label, list] of run.latencies) {
     list.sort((a, b) => a - b);
     latencyMs[label] = { p50: percentile(list, 0.5), p99: percentile(list, 0.99) };
   }
-  let { verdict, reason } = judgement;
-  if (stoppedBy === "interrupted" && verdict === "INCONCLUSIVE") reason = `interrupted: ${reason}`;
-  if (verdict === "INCONCLUSIVE" && judgement.probes > 0 && stoppedBy !== "interrupted") {
-    reason = `${stoppedBy === "duration" ? "time" : "probe"} budget spent, ${reason}`;
-  }
+  const [verdict, reason] = finalReason(judgement, test, run.stoppedBy, options);
   const settleAt = verdict === "INCONCLUSIVE" ? probesToSettle(observation, options) : undefined;
+  // The split the verdict rests on began at the change that opened its segment, or at the segment's start.
+  const current = test.current;
+  const began =
+    test.segments.length === 1
+      ? undefined
+      : { ms: current.changeAtMs ?? current.startMs, probe: current.changeAtProbe ?? current.startProbe };
   return {
     verdict,
     reason,
-    target: `${options.host}:${options.port}`,
+    target: formatTarget(options.host, options.port),
     method: METHOD,
     confidence: options.confidence,
     tolerance: options.tolerance,
     expected: byLabel((v) => v.expectedShare),
     counts: { ...observation.counts },
     shares: byLabel((v) => v.observedShare),
-    intervals: byLabel((v) => v.interval),
+    intervals: splitBounds(judgement, options, alpha),
     latencyMs,
     unexpected: observation.unexpected,
     errors: observation.errors,
-    probes: judgement.probes,
-    durationMs,
-    probesPerSecond: durationMs > 0 ? (judgement.probes * 1000) / durationMs : 0,
-    stoppedBy: stoppedBy ?? "max-probes",
+    probes: run.probes,
+    durationMs: run.durationMs,
+    probesPerSecond: run.durationMs > 0 ? (run.probes * 1000) / run.durationMs : 0,
+    stoppedBy: run.stoppedBy,
     goodnessOfFit: fit ? { ...fit } : null,
     pValue: fit ? fit.pValue : null,
     probesToSettle: settleAt ?? null,
-    stickiness: options.linesPerConnection > 1 ? stickiness : null,
+    stickiness: options.linesPerConnection > 1 ? run.stickiness : null,
+    segments: test.segments.map(segmentReport),
+    convergedAfterMs: began?.ms ?? null,
+    convergedAfterProbes: began?.probe ?? null,
   };
 }

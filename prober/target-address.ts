@@ -19,3 +19,8 @@ export function resolveTarget(
   if (!match || !host) throw new UsageError(`invalid target "${text}": expected host:port, or [ipv6]:port`);
   return { host, port: parsePort(match[3] ?? "") };
 }
+
+/** host:port as people type it: an IPv6 address in brackets. */
+export function formatTarget(host: string, port: number): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}

@@ -4,6 +4,7 @@ export type ProbeErrorKind =
   | "refused"
   | "connect-timeout"
   | "unreachable"
+  | "unresolved"
   | "reset"
   | "read-timeout"
   | "closed-without-reply"
@@ -40,9 +41,18 @@ const ERROR_KINDS: Record<string, ProbeErrorKind> = {
   ETIMEDOUT: "unreachable",
   EHOSTUNREACH: "unreachable",
   ENETUNREACH: "unreachable",
-  ENOTFOUND: "unreachable",
-  EAI_AGAIN: "unreachable",
+  ENOTFOUND: "unresolved",
+  EAI_AGAIN: "unresolved",
+  EAI_FAIL: "unresolved",
+  EAI_NONAME: "unresolved",
 };
+
+/**
+ * The longest version prefix a reply may carry, in bytes. A reply is `<prefix> <line sent>`, so a probe
+ * never needs to hold more than this plus its own line: a target that streams bytes without a newline is
+ * a bad echo as soon as it passes that, and cannot grow the prober's memory.
+ */
+export const MAX_PREFIX_BYTES = 256;
 
 /** Where a probe's socket keeps its attempt: the listeners are shared functions, not closures per probe. */
 const ATTEMPT = Symbol("probe attempt");
@@ -145,16 +155,24 @@ class ProbeAttempt {
   receive(chunk: Buffer): void {
     const bytes = this.buffered === undefined ? chunk : Buffer.concat([this.buffered, chunk]);
     const end = bytes.indexOf(NEWLINE);
+    const sent = this.sent as Buffer;
     if (end === -1) {
+      if (bytes.length > MAX_PREFIX_BYTES + 1 + sent.length) {
+        this.fail(
+          "bad-echo",
+          `reply ${quote(bytes)}... longer than a prefix of ${MAX_PREFIX_BYTES} bytes allows`,
+        );
+        return;
+      }
       this.buffered = bytes;
       return;
     }
     this.buffered = undefined;
-    const sent = this.sent as Buffer;
     // The reply must be `<prefix> <sent line>` and nothing after it: `sent` ends with the newline.
     const prefixEnd = end - sent.length;
     const echoes =
       prefixEnd >= 0 &&
+      prefixEnd <= MAX_PREFIX_BYTES &&
       bytes[prefixEnd] === SPACE &&
       bytes.compare(sent, 0, sent.length, prefixEnd + 1, end + 1) === 0 &&
       end + 1 === bytes.length;

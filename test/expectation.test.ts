@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseExpectation } from "../prober/expectation.js";
+import { ExpectationError } from "../prober/prober-errors.js";
 
 describe("--expect parsing", () => {
   it("maps positional weights onto the tutorial's labels one, two", () => {
@@ -45,4 +46,15 @@ describe("--expect parsing", () => {
       expect(() => parseExpectation(spec, labels)).toThrow(message);
     });
   }
+
+  it("throws its own ExpectationError, which names no CLI flag", () => {
+    let thrown: unknown;
+    try {
+      parseExpectation("80/20");
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ExpectationError);
+    expect((thrown as Error).message).toBe('expected split "80/20": "80/20" is not a weight');
+  });
 });

@@ -52,6 +52,6 @@ describe("expectations read from routing manifests", () => {
         "vs.yaml",
         parseLabelMap("v1=one"),
       ),
-    ).toThrow('--map has no label for "v2"');
+    ).toThrow('the label map has no label for "v2"');
   });
 });

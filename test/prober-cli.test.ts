@@ -214,6 +214,9 @@ describe("prober against tcp-echo servers behind a weighted splitter", () => {
         "probesPerSecond",
         "probesToSettle",
         "reason",
+        "segments",
+        "convergedAfterMs",
+        "convergedAfterProbes",
         "shares",
         "stickiness",
         "stoppedBy",
@@ -225,7 +228,9 @@ describe("prober against tcp-echo servers behind a weighted splitter", () => {
     );
     expect(report.counts.one + report.counts.two).toBe(report.probes);
     expect(report.intervals.one.lower).toBeLessThan(report.shares.one);
-    expect(report.method).toMatch(/confidence sequences/);
+    expect(report.method).toMatch(/mixture sequential probability ratio tests/);
+    expect(report.segments).toHaveLength(1);
+    expect(report.convergedAfterMs).toBeNull();
     expect(report.pValue).toBe(report.goodnessOfFit.pValue);
   });
 });
@@ -310,6 +315,79 @@ describe("prober against broken targets", () => {
     const { report } = await runProberJson(["--expect", "80:20", `127.0.0.1:${rude.port}`]);
     await rude.close();
     expect(report.errors["closed-without-reply"]).toBeGreaterThanOrEqual(10);
+  });
+});
+
+describe("prober against hostile or odd targets", () => {
+  it("keeps its peak memory under 150 MB against a target that streams bytes without a newline", async () => {
+    const chunk = Buffer.alloc(64 * 1024, 0x61);
+    const flood = await rogueServer((socket) => {
+      const pump = () => {
+        while (!socket.destroyed && socket.write(chunk));
+      };
+      socket.on("drain", pump);
+      pump();
+    });
+    const proc = spawnTracked(
+      process.execPath,
+      [
+        "--require",
+        fixture("report-max-rss.cjs"),
+        PROBER_CLI,
+        "--expect",
+        "80:20",
+        "--duration",
+        "3",
+        "--json",
+        `127.0.0.1:${flood.port}`,
+      ],
+      {},
+      "",
+    );
+    await proc.exited;
+    await flood.close();
+    const report = JSON.parse(proc.lines.join("\n"));
+    expect(report.errors["bad-echo"]).toBeGreaterThan(0);
+    expect(report.errors["read-timeout"]).toBeUndefined();
+    const maxRssKb = Number(/max-rss-kb=(\d+)/.exec(proc.stderr())?.[1]);
+    expect(maxRssKb).toBeGreaterThan(0);
+    expect(maxRssKb).toBeLessThan(150 * 1024);
+  });
+
+  it("prints an IPv6 target in brackets, in the text and the JSON report", async () => {
+    const { report } = await runProberJson(["--expect", "80:20", "-n", "5", "[::1]:1"]);
+    expect(report.target).toBe("[::1]:1");
+    const text = await runProber(["--expect", "80:20", "-n", "5", "[::1]:1"]);
+    expect(text.stdout.split("\n")[0]).toMatch(/^target \[::1\]:1: /);
+  });
+
+  it("gives a name that does not resolve its own error kind", async () => {
+    const { report } = await runProberJson(["--expect", "80:20", "-n", "20", "nowhere.invalid:31400"]);
+    expect(Object.keys(report.errors)).toEqual(["unresolved"]);
+    expect(report.verdict).toBe("ERROR");
+  });
+
+  it("stops on SIGTERM like SIGINT: the report of what was seen, exit code 2", async () => {
+    let connections = 0;
+    let proc: ReturnType<typeof spawnTracked> | undefined;
+    // Answers as tcp-echo's v1 would, and sends SIGTERM to the prober at its 20th connection.
+    const counting = await rogueServer((socket) => {
+      connections += 1;
+      if (connections === 20) proc?.child.kill("SIGTERM");
+      socket.on("data", (line: Buffer) => socket.write(Buffer.concat([Buffer.from("one "), line])));
+    });
+    proc = spawnTracked(
+      process.execPath,
+      [PROBER_CLI, "--expect", "80:20", "--rate", "50", "--json", `127.0.0.1:${counting.port}`],
+      {},
+      "",
+    );
+    const code = await proc.exited;
+    await counting.close();
+    const report = JSON.parse(proc.lines.join("\n"));
+    expect(code).toBe(2);
+    expect(report.stoppedBy).toBe("interrupted");
+    expect(report.probes).toBeGreaterThan(0);
   });
 });
 

@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { betaBinomialConfidenceSequence } from "../prober/confidence-sequence.js";
 import { parseExpectation } from "../prober/expectation.js";
 import { goodnessOfFit } from "../prober/goodness-of-fit.js";
-import { judgeSplit, probesToSettle, type SplitObservation } from "../prober/split-verdict.js";
+import { judgeSplit, probesToSettle, type SplitObservation, splitBounds } from "../prober/split-verdict.js";
 
 const criteria = (expect: string) => ({
   expected: parseExpectation(expect),
@@ -18,31 +17,33 @@ const seen = (counts: Record<string, number>, extra: Partial<SplitObservation> =
 });
 
 describe("judgeSplit", () => {
-  it("PASSes when every share's interval lies inside its tolerance band", () => {
+  it("PASSes when every share is shown inside its tolerance band", () => {
     const judgement = judgeSplit(seen({ one: 1600, two: 400 }), criteria("80:20"));
     expect(judgement.verdict).toBe("PASS");
     expect(judgement.settled).toBe(true);
   });
 
-  it("is INCONCLUSIVE while an interval still crosses the band", () => {
+  it("is INCONCLUSIVE while a band edge is not yet shown, and says which", () => {
     const judgement = judgeSplit(seen({ one: 80, two: 20 }), criteria("80:20"));
     expect(judgement.verdict).toBe("INCONCLUSIVE");
-    expect(judgement.reason).toMatch(/^not settled after 100 replies: one 80.0%/);
+    expect(judgement.reason).toBe(
+      "not settled after 100 replies: one 80.0% not yet shown above 75.0% and below 85.0%; two 20.0% not yet shown above 15.0% and below 25.0%",
+    );
   });
 
-  it("FAILs when an interval lies wholly outside the band", () => {
+  it("FAILs when a share is shown outside its band", () => {
     const judgement = judgeSplit(seen({ one: 500, two: 500 }), criteria("80:20"));
     expect(judgement.verdict).toBe("FAIL");
-    expect(judgement.reason).toMatch(/outside the tolerance band/);
+    expect(judgement.reason).toMatch(/^one 50.0% of 1000 replies: shown below its band's edge 75.0%/);
   });
 
-  it("FAILs on a single reply from a weight-0 version", () => {
+  it("FAILs on a single reply from a weight-0 version (a strict rule)", () => {
     const judgement = judgeSplit(seen({ one: 5000, two: 1 }), criteria("100:0"));
     expect(judgement.verdict).toBe("FAIL");
     expect(judgement.reason).toBe("weight-0 version answered: two (1 replies)");
   });
 
-  it("FAILs on a reply with an unexpected prefix", () => {
+  it("FAILs on a reply with an unexpected prefix (a strict rule)", () => {
     const judgement = judgeSplit(
       seen({ one: 800, two: 200 }, { unexpected: { three: 1 } }),
       criteria("80:20"),
@@ -54,60 +55,94 @@ describe("judgeSplit", () => {
   it("is ERROR when no probe got a reply", () => {
     const judgement = judgeSplit(seen({ one: 0, two: 0 }, { errors: { refused: 10 } }), criteria("80:20"));
     expect(judgement.verdict).toBe("ERROR");
-    expect(judgement.reason).toBe("no probe got a reply: refused 10");
+    expect(judgement.reason).toBe(
+      "100.0% of probes failed (refused 10): shown above the maximum error rate 1.0% at 99% confidence",
+    );
   });
 
-  it("is ERROR when failed probes exceed the maximum error rate, even with a settled split", () => {
+  it("is ERROR when the failed share is shown above the maximum error rate, even with a settled split", () => {
     const judgement = judgeSplit(
       seen({ one: 1600, two: 400 }, { errors: { reset: 100 } }),
       criteria("80:20"),
     );
     expect(judgement.verdict).toBe("ERROR");
-    expect(judgement.reason).toMatch(/^4.8% of probes failed \(reset 100\), above --max-error-rate 1.0%/);
+    expect(judgement.settled).toBe(true);
+    expect(judgement.reason).toMatch(
+      /^4.8% of probes failed \(reset 100\): shown above the maximum error rate 1.0%/,
+    );
+  });
+
+  it("holds back PASS while the failed share is above the maximum but not shown above it", () => {
+    const judgement = judgeSplit(seen({ one: 1600, two: 400 }, { errors: { reset: 25 } }), criteria("80:20"));
+    expect(judgement.verdict).toBe("INCONCLUSIVE");
+    expect(judgement.reason).toMatch(/1.2% of probes failed .*not yet shown above it/);
+  });
+
+  it("does not call one failed probe in five an ERROR (small budgets)", () => {
+    const judgement = judgeSplit(seen({ one: 4, two: 0 }, { errors: { reset: 1 } }), criteria("80:20"));
+    expect(judgement.errorsShownAbove).toBe(false);
+    expect(judgement.verdict).toBe("INCONCLUSIVE");
   });
 
   it("PASSes an all-to-one split once the share is shown above 1 - tolerance", () => {
     expect(judgeSplit(seen({ one: 200, two: 0 }), criteria("100:0")).verdict).toBe("PASS");
   });
 
-  it("keeps a settled PASS when later counts alone would not settle, by intersecting with the earlier intervals", () => {
+  it("keeps a settled verdict when later counts alone would not settle", () => {
     const earlier = judgeSplit(seen({ one: 1600, two: 400 }), criteria("80:20"));
-    const later = seen({ one: 1850, two: 400 });
+    const later = seen({ one: 1900, two: 400 });
     expect(judgeSplit(later, criteria("80:20")).verdict).toBe("INCONCLUSIVE");
-    expect(judgeSplit(later, criteria("80:20"), earlier).verdict).toBe("PASS");
+    expect(judgeSplit(later, criteria("80:20"), { previous: earlier }).verdict).toBe("PASS");
   });
 
-  it("gives the same verdict for the same counts (pure)", () => {
-    const observation = seen({ one: 812, two: 201 });
-    expect(judgeSplit(observation, criteria("80:20"))).toEqual(judgeSplit(observation, criteria("80:20")));
+  it("reports later evidence against a settled verdict as a contradiction instead of flipping it", () => {
+    const earlier = judgeSplit(seen({ one: 1600, two: 400 }), criteria("80:20"));
+    const later = judgeSplit(seen({ one: 2600, two: 1400 }), criteria("80:20"), { previous: earlier });
+    expect(later.verdict).toBe("PASS");
+    expect(later.contradicted).toBe(true);
+  });
+
+  it("judges the counts it is given, not those of earlier calls, unless handed the earlier judgement", () => {
+    judgeSplit(seen({ one: 1600, two: 400 }), criteria("80:20"));
+    expect(judgeSplit(seen({ one: 80, two: 20 }), criteria("80:20")).verdict).toBe("INCONCLUSIVE");
+  });
+
+  it("holds back a PASS while the segment's halves disagree", () => {
+    const judgement = judgeSplit(seen({ one: 1600, two: 400 }), criteria("80:20"), { unsteady: true });
+    expect(judgement.verdict).toBe("INCONCLUSIVE");
+    expect(judgement.reason).toMatch(/the split may be moving/);
+  });
+
+  it("needs more evidence for a smaller alpha (a later segment of --wait)", () => {
+    const observation = seen({ one: 600, two: 150 });
+    expect(judgeSplit(observation, criteria("80:20")).verdict).toBe("PASS");
+    expect(judgeSplit(observation, criteria("80:20"), { alpha: 0.0001 }).verdict).toBe("INCONCLUSIVE");
   });
 });
 
-describe("betaBinomialConfidenceSequence", () => {
-  it("contains the observed share", () => {
-    const interval = betaBinomialConfidenceSequence(300, 1000, 0.01, 0.2);
-    expect(interval.lower).toBeLessThan(0.3);
-    expect(interval.upper).toBeGreaterThan(0.3);
+describe("splitBounds", () => {
+  it("lies inside the band exactly when the verdict is PASS", () => {
+    const pass = judgeSplit(seen({ one: 1600, two: 400 }), criteria("80:20"));
+    const open = judgeSplit(seen({ one: 400, two: 100 }), criteria("80:20"));
+    const inside = (b: { lower: number; upper: number }) => b.lower >= 0.75 && b.upper <= 0.85;
+    expect(inside(splitBounds(pass, criteria("80:20")).one as { lower: number; upper: number })).toBe(true);
+    expect(open.verdict).toBe("INCONCLUSIVE");
+    expect(inside(splitBounds(open, criteria("80:20")).one as { lower: number; upper: number })).toBe(false);
   });
 
-  it("narrows as probes accumulate", () => {
+  it("contains the observed share and narrows as replies accumulate", () => {
     const widths = [100, 1000, 10_000].map((n) => {
-      const { lower, upper } = betaBinomialConfidenceSequence(0.8 * n, n, 0.01, 0.8);
+      const judgement = judgeSplit(seen({ one: 0.8 * n, two: 0.2 * n }), criteria("80:20"));
+      const { lower, upper } = splitBounds(judgement, criteria("80:20")).one as {
+        lower: number;
+        upper: number;
+      };
+      expect(lower).toBeLessThan(0.8);
+      expect(upper).toBeGreaterThan(0.8);
       return upper - lower;
     });
     expect(widths[1]).toBeLessThan(widths[0] as number);
     expect(widths[2]).toBeLessThan(widths[1] as number);
-  });
-
-  it("is wider than the fixed-sample Wald interval, the price of validity at every probe count", () => {
-    const { lower, upper } = betaBinomialConfidenceSequence(800, 1000, 0.01, 0.8);
-    const wald = 2 * 2.5758 * Math.sqrt((0.8 * 0.2) / 1000);
-    expect(upper - lower).toBeGreaterThan(wald);
-  });
-
-  it("reaches 0 and 1 when no or all trials succeed", () => {
-    expect(betaBinomialConfidenceSequence(0, 50, 0.01, 0.2).lower).toBe(0);
-    expect(betaBinomialConfidenceSequence(50, 50, 0.01, 0.8).upper).toBe(1);
   });
 });
 
@@ -134,7 +169,7 @@ describe("goodnessOfFit", () => {
 describe("probesToSettle", () => {
   it("estimates a total above the current count for an unsettled split", () => {
     const estimate = probesToSettle(seen({ one: 80, two: 20 }), criteria("80:20"));
-    expect(estimate).toBeGreaterThan(800);
+    expect(estimate).toBeGreaterThan(400);
     expect(estimate).toBeLessThan(1500);
   });
 

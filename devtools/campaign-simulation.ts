@@ -1,0 +1,67 @@
+import { parseExpectation } from "../prober/expectation.js";
+import { type CampaignReport, runProbeCampaign } from "../prober/probe-campaign.js";
+import { type SimulatedPhase, type SimulationOptions, simulatedProbe } from "./simulated-probe.js";
+
+/** One simulated situation: what is expected, what the gateway really does, and how the prober runs. */
+export interface Scenario {
+  expect: string;
+  split: Record<string, number> | SimulatedPhase[];
+  simulation?: SimulationOptions;
+  concurrency?: number;
+  maxProbes?: number;
+  followChanges?: boolean;
+  stopWhenSettled?: boolean;
+  confidence?: number;
+}
+
+export interface ScenarioSummary {
+  runs: number;
+  verdicts: Record<string, number>;
+  medianProbes: number;
+  p90Probes: number;
+  reports: CampaignReport[];
+}
+
+/** Runs the real campaign on seeded simulated probes, `runs` times from `firstSeed`. */
+export async function simulateScenario(
+  scenario: Scenario,
+  runs: number,
+  firstSeed: number,
+): Promise<ScenarioSummary> {
+  const reports: CampaignReport[] = [];
+  for (let seed = firstSeed; seed < firstSeed + runs; seed++) {
+    reports.push(
+      await runProbeCampaign({
+        host: "simulated",
+        port: 1,
+        expected: parseExpectation(scenario.expect),
+        concurrency: scenario.concurrency ?? 1,
+        maxProbes: scenario.maxProbes,
+        durationMs: 600_000,
+        followChanges: scenario.followChanges,
+        stopWhenSettled: scenario.stopWhenSettled,
+        confidence: scenario.confidence,
+        probe: simulatedProbe(scenario.split, seed, scenario.simulation),
+      }),
+    );
+  }
+  const verdicts: Record<string, number> = { PASS: 0, FAIL: 0, INCONCLUSIVE: 0, ERROR: 0 };
+  for (const report of reports) verdicts[report.verdict] = (verdicts[report.verdict] ?? 0) + 1;
+  const probes = reports.map((r) => r.probes).sort((a, b) => a - b);
+  return {
+    runs,
+    verdicts,
+    medianProbes: probes[Math.floor(runs / 2)] ?? 0,
+    p90Probes: probes[Math.floor(runs * 0.9)] ?? 0,
+    reports,
+  };
+}
+
+/** Wilson's 95% score interval for a rate of `hits` in `runs` (Wilson 1927). */
+export function wilsonInterval(hits: number, runs: number): { lower: number; upper: number } {
+  const z = 1.959964;
+  const p = hits / runs;
+  const centre = (p + (z * z) / (2 * runs)) / (1 + (z * z) / runs);
+  const half = (z / (1 + (z * z) / runs)) * Math.sqrt((p * (1 - p)) / runs + (z * z) / (4 * runs * runs));
+  return { lower: Math.max(0, centre - half), upper: Math.min(1, centre + half) };
+}

@@ -1,0 +1,101 @@
+import type { Expectation } from "./expectation.js";
+import { ProberOptionError } from "./prober-errors.js";
+import type { ProbeOutcome } from "./tcp-probe.js";
+
+export interface CampaignProgress {
+  probes: number;
+  maxProbes: number;
+  counts: Record<string, number>;
+  failedProbes: number;
+}
+
+/** What a campaign needs: where, what is expected, and budgets; every budget has a default (CAMPAIGN_DEFAULTS). */
+export interface CampaignOptions {
+  host: string;
+  port: number;
+  expected: Expectation;
+  /** Confidence of each verdict: a wrong PASS, FAIL or ERROR has probability at most 1 - confidence. */
+  confidence?: number | undefined;
+  /** Allowed distance of each share from its weight (0.05: ±5 percentage points). */
+  tolerance?: number | undefined;
+  /** Largest share of failed probes that still gives a PASS or FAIL verdict. */
+  maxErrorRate?: number | undefined;
+  /** Probes in flight at once. */
+  concurrency?: number | undefined;
+  /** Probe budget: the campaign ends INCONCLUSIVE if it has not settled by then. */
+  maxProbes?: number | undefined;
+  /** Time budget in milliseconds (with followChanges: how long to wait for the split to hold). */
+  durationMs?: number | undefined;
+  /** Cap on probes started per second; undefined for no cap. */
+  rate?: number | undefined;
+  connectTimeoutMs?: number | undefined;
+  timeoutMs?: number | undefined;
+  linesPerConnection?: number | undefined;
+  /** Stop as soon as the verdict is settled (the default); false spends the whole budget. */
+  stopWhenSettled?: boolean | undefined;
+  /** Follow a split that changes (new weights on their way): probe until it PASSes or the budget ends. */
+  followChanges?: boolean | undefined;
+  /** Ends the campaign early, as SIGINT does: the report covers what was seen. */
+  signal?: AbortSignal | undefined;
+  /** Replaces the TCP probe, e.g. with a seeded simulation; gets the probe's id and an abort signal. */
+  probe?: ((id: string, signal: AbortSignal) => Promise<ProbeOutcome>) | undefined;
+  /** Called after every probe counted, in start order, with the running totals. */
+  onProgress?: ((progress: CampaignProgress) => void) | undefined;
+}
+
+export const CAMPAIGN_DEFAULTS = {
+  confidence: 0.99,
+  tolerance: 0.05,
+  maxErrorRate: 0.01,
+  concurrency: 16,
+  maxProbes: 20_000,
+  durationMs: 60_000,
+  connectTimeoutMs: 2000,
+  timeoutMs: 2000,
+  linesPerConnection: 1,
+  stopWhenSettled: true,
+  followChanges: false,
+} as const;
+
+type Hooks = "rate" | "signal" | "probe" | "onProgress";
+export type ResolvedCampaignOptions = {
+  [K in Exclude<keyof CampaignOptions, Hooks>]-?: Exclude<CampaignOptions[K], undefined>;
+} & Pick<CampaignOptions, Hooks>;
+
+/** Node's timers fire at once beyond this (2^31 - 1 ms, about 24.8 days). */
+const LONGEST_TIMER_MS = 2 ** 31 - 1;
+
+function check(option: string, ok: boolean, rule: string): void {
+  if (!ok) throw new ProberOptionError(option, `must be ${rule}`);
+}
+
+/** The options with their defaults filled in, each checked; throws ProberOptionError naming the option. */
+export function resolveCampaignOptions(options: CampaignOptions): ResolvedCampaignOptions {
+  const resolved = { ...CAMPAIGN_DEFAULTS, ...stripUndefined(options) } as ResolvedCampaignOptions;
+  const { confidence, tolerance, maxErrorRate, concurrency, maxProbes, durationMs, rate } = resolved;
+  check("port", Number.isInteger(resolved.port) && resolved.port >= 1 && resolved.port <= 65535, "1-65535");
+  check("confidence", confidence > 0 && confidence < 1, "a fraction > 0 and < 1");
+  check("tolerance", tolerance > 0 && tolerance < 1, "a fraction > 0 and < 1");
+  check("maxErrorRate", maxErrorRate >= 0 && maxErrorRate < 1, "a fraction >= 0 and < 1");
+  check("concurrency", Number.isInteger(concurrency) && concurrency > 0, "a whole number > 0");
+  check("maxProbes", Number.isInteger(maxProbes) && maxProbes > 0, "a whole number > 0");
+  check(
+    "durationMs",
+    durationMs > 0 && durationMs <= LONGEST_TIMER_MS,
+    `a number > 0 and <= ${LONGEST_TIMER_MS}`,
+  );
+  check("rate", rate === undefined || rate > 0, "a number > 0");
+  check("connectTimeoutMs", resolved.connectTimeoutMs > 0, "a number > 0");
+  check("timeoutMs", resolved.timeoutMs > 0, "a number > 0");
+  check(
+    "linesPerConnection",
+    Number.isInteger(resolved.linesPerConnection) && resolved.linesPerConnection > 0,
+    "a whole number > 0",
+  );
+  return resolved;
+}
+
+/** `{ rate: undefined }` must not hide a default. */
+function stripUndefined<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,33 @@
+/** The prober's library: `import { runProbeCampaign } from "tcp-echo/prober"` loads nothing of the server. */
+export {
+  CAMPAIGN_DEFAULTS,
+  type CampaignOptions,
+  type CampaignProgress,
+  resolveCampaignOptions,
+} from "./campaign-options.js";
+export { DEFAULT_LABELS, type Expectation, expectationFromWeights, parseExpectation } from "./expectation.js";
+export type { GoodnessOfFit } from "./goodness-of-fit.js";
+export { expectationFromManifest, parseLabelMap } from "./manifest-expectation.js";
+export {
+  type CampaignReport,
+  type LatencySummary,
+  runProbeCampaign,
+  type SegmentReport,
+  type StopReason,
+} from "./probe-campaign.js";
+export { ExpectationError, ProberOptionError } from "./prober-errors.js";
+export { formatReport } from "./report-format.js";
+export {
+  type EdgeFindings,
+  type Interval,
+  judgeSplit,
+  probesToSettle,
+  type SplitCriteria,
+  type SplitJudgement,
+  type SplitObservation,
+  splitBounds,
+  type Verdict,
+  type VersionEvidence,
+} from "./split-verdict.js";
+export { formatTarget } from "./target-address.js";
+export { type ProbeErrorKind, type ProbeOutcome, type TcpProbeOptions, TcpProber } from "./tcp-probe.js";

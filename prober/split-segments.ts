@@ -1,0 +1,187 @@
+import { ChangeDetector, DEFAULT_CHANGE_DETECTOR } from "./change-detector.js";
+import {
+  judgeSplit,
+  type SplitCriteria,
+  type SplitJudgement,
+  type SplitObservation,
+} from "./split-verdict.js";
+import type { ProbeOutcome } from "./tcp-probe.js";
+
+/** One stretch of the run over which the split is taken to be fixed. */
+export interface Segment {
+  /** Its first probe, counted in start order from 0 since the run began. */
+  startProbe: number;
+  /** When that probe started, in ms since the run began. */
+  startMs: number;
+  /** Its error budget: the run's 1 - confidence spent over segments. */
+  alpha: number;
+  observation: SplitObservation;
+  judgement: SplitJudgement;
+  /** Replies by version at each checkpoint so far, for comparing the segment's halves. */
+  snapshots: number[][];
+  /** Why it ended: a change of the split was detected, or its evidence contradicted itself. */
+  endedBy: "change" | "contradiction" | undefined;
+  /** For a segment begun by a detected change: the estimated change point (probe number and ms). */
+  changeAtProbe: number | undefined;
+  changeAtMs: number | undefined;
+}
+
+/** Log-likelihood ratio between a segment's halves above which a PASS is held back (see halvesDiffer). */
+const HALVES_THRESHOLD = 4.5;
+
+/** True at the probe counts where the verdict is re-checked: every probe up to 100, then about every 1%. */
+export function isCheckpoint(probes: number): boolean {
+  return probes <= 100 || probes % Math.ceil(probes / 100) === 0;
+}
+
+const emptyObservation = (labels: string[]): SplitObservation => ({
+  counts: Object.fromEntries(labels.map((label) => [label, 0])),
+  unexpected: {},
+  errors: {},
+});
+
+/**
+ * The split test over a run, outcome by outcome in start order. Without `followChanges` the run is one
+ * segment at the full alpha: the split is assumed fixed, and a change detected before the verdict
+ * settles ends the run (`changed`) rather than letting a blend of two splits decide it. With
+ * `followChanges` (`--wait`, `watch`), a detected change, or evidence for both PASS and FAIL within one
+ * segment, starts a new segment on the outcomes that follow; segment k gets alpha / 2^k, so the run's
+ * error rates stay within alpha in all (the data after a stopping time of an i.i.d. sequence is again
+ * i.i.d. and independent of it). A FAIL then does not end the run: the next weights may still arrive.
+ */
+export class SegmentedSplitTest {
+  readonly segments: Segment[] = [];
+  private detector: ChangeDetector;
+  private probes = 0;
+  /** Start times of the probes at the detector's block boundaries, by their index in the segment. */
+  private boundaryTimes = new Map<number, number>();
+  private lastStartedMs = 0;
+  /** Set without followChanges when a change shows before the verdict settled. */
+  changed: { atProbe: number; atMs: number } | undefined;
+
+  constructor(
+    private readonly criteria: SplitCriteria,
+    private readonly followChanges: boolean,
+  ) {
+    this.detector = this.newDetector();
+    this.startSegment(0, 0, undefined);
+  }
+
+  get current(): Segment {
+    return this.segments[this.segments.length - 1] as Segment;
+  }
+
+  /** True when the run can stop: PASS or ERROR, or any settled verdict without followChanges. */
+  get decided(): boolean {
+    const { judgement } = this.current;
+    if (this.changed) return true;
+    return judgement.settled && (!this.followChanges || judgement.verdict !== "FAIL");
+  }
+
+  /** Takes the next outcome in start order, started `startedMs` after the run began. */
+  record(outcome: ProbeOutcome, startedMs: number): void {
+    const segment = this.current;
+    const { observation } = segment;
+    let category = this.criteria.expected.labels.length;
+    if (outcome.kind === "error") {
+      observation.errors[outcome.error] = (observation.errors[outcome.error] ?? 0) + 1;
+    } else if (outcome.prefix in observation.counts) {
+      observation.counts[outcome.prefix] = (observation.counts[outcome.prefix] as number) + 1;
+      category = this.criteria.expected.labels.indexOf(outcome.prefix);
+    } else {
+      observation.unexpected[outcome.prefix] = (observation.unexpected[outcome.prefix] ?? 0) + 1;
+    }
+    const index = this.probes - segment.startProbe;
+    this.probes += 1;
+    this.lastStartedMs = startedMs;
+    const { blockSize, candidates } = DEFAULT_CHANGE_DETECTOR;
+    if (index % blockSize === 0) {
+      this.boundaryTimes.set(index, startedMs);
+      this.boundaryTimes.delete(index - (candidates + 1) * blockSize);
+    }
+    const change = this.detector.add(category);
+    if (isCheckpoint(index + 1)) this.judge();
+    if (change === undefined || this.decided || this.current !== segment) return;
+    const atProbe = segment.startProbe + change.before;
+    const atMs = this.boundaryTimes.get(change.before) ?? startedMs;
+    if (!this.followChanges) {
+      this.changed = { atProbe, atMs };
+      return;
+    }
+    this.judge();
+    segment.endedBy = "change";
+    this.startSegment(this.probes, startedMs, { atProbe, atMs });
+  }
+
+  /** The current segment judged on everything it holds (the final word at the end of a run). */
+  judge(): SplitJudgement {
+    const segment = this.current;
+    segment.judgement = judgeSplit(segment.observation, this.criteria, {
+      previous: segment.judgement,
+      alpha: segment.alpha,
+      unsteady: this.halvesDiffer(segment),
+    });
+    if (this.followChanges && segment.judgement.contradicted && !segment.judgement.errorsShownAbove) {
+      segment.endedBy = "contradiction";
+      this.startSegment(this.probes, this.lastStartedMs, undefined);
+    }
+    return this.current.judgement;
+  }
+
+  /**
+   * Whether the replies of the segment's first half (up to the checkpoint nearest its middle) and of the
+   * rest differ by a likelihood ratio above HALVES_THRESHOLD: a blend of an old and a new split can look
+   * like one inside the band, but its halves disagree. On a fixed split this holds back a PASS at about
+   * 0.3% of checkpoints (2 × 4.5 nats is the 99.7% point of chi-square with 1 degree of freedom), for one
+   * checkpoint or two.
+   */
+  private halvesDiffer(segment: Segment): boolean {
+    const counts = this.criteria.expected.labels.map((label) => segment.observation.counts[label] ?? 0);
+    segment.snapshots.push(counts);
+    const total = counts.reduce((a, b) => a + b, 0);
+    let half: number[] | undefined;
+    for (let i = segment.snapshots.length - 1; i >= 0 && half === undefined; i--) {
+      const snapshot = segment.snapshots[i] as number[];
+      if (snapshot.reduce((a, b) => a + b, 0) <= total / 2) half = snapshot;
+    }
+    if (half === undefined) return false;
+    const first = half.reduce((a, b) => a + b, 0);
+    if (first === 0) return false;
+    const xlogx = (count: number, of: number) => (count === 0 ? 0 : count * Math.log(count / of));
+    let statistic = 0;
+    counts.forEach((count, j) => {
+      const a = half[j] as number;
+      statistic += xlogx(a, first) + xlogx(count - a, total - first) - xlogx(count, total);
+    });
+    return statistic > HALVES_THRESHOLD;
+  }
+
+  private newDetector(): ChangeDetector {
+    return new ChangeDetector({
+      ...DEFAULT_CHANGE_DETECTOR,
+      categories: this.criteria.expected.labels.length + 1,
+    });
+  }
+
+  private startSegment(
+    startProbe: number,
+    startMs: number,
+    change: { atProbe: number; atMs: number } | undefined,
+  ): void {
+    const alpha = 1 - this.criteria.confidence;
+    const observation = emptyObservation(this.criteria.expected.labels);
+    this.segments.push({
+      startProbe,
+      startMs,
+      alpha: this.followChanges ? alpha / 2 ** (this.segments.length + 1) : alpha,
+      observation,
+      judgement: judgeSplit(observation, this.criteria),
+      snapshots: [],
+      endedBy: undefined,
+      changeAtProbe: change?.atProbe,
+      changeAtMs: change?.atMs,
+    });
+    this.detector = this.newDetector();
+    this.boundaryTimes = new Map();
+  }
+}
