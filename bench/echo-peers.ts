@@ -66,15 +66,37 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
+/** How long a peer may take to accept its first connection before the bench gives up on it. */
+const STARTUP_LIMIT_MS = 15_000;
+
+/**
+ * Resolves once `port` accepts a connection; rejects, naming `what`, when the child exits first or when
+ * it neither listens nor exits within `limitMs`.
+ */
+export async function waitUntilAccepting(
+  port: number,
+  child: ChildProcess,
+  what: string,
+  limitMs = STARTUP_LIMIT_MS,
+): Promise<void> {
+  const deadline = performance.now() + limitMs;
+  while (!(await accepts(port))) {
+    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode} before accepting`);
+    if (performance.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`${what} did not accept connections on port ${port} within ${limitMs} ms`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 /** Starts a server of the kind, its output discarded (Istio's logs every line; a crash shows as an exit), and waits until it accepts. */
 export async function startServer(kind: ServerKind, prefix = "one"): Promise<RunningServer> {
   const port = await freePort();
   const [file, args] = command(kind, port, prefix);
   const began = performance.now();
   const child: ChildProcess = spawn(file, args, { stdio: "ignore" });
-  while (!(await accepts(port))) {
-    if (child.exitCode !== null) throw new Error(`${kind} exited with ${child.exitCode}`);
-  }
+  await waitUntilAccepting(port, child, kind);
   const startupMs = performance.now() - began;
   const pid = child.pid as number;
   return {

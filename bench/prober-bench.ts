@@ -83,12 +83,22 @@ function fixedSampleSize(expected: number, truth: number): number {
   return Math.ceil(((zAlpha + normalQuantile(1 - 0.1, 0, 1)) ** 2 * variance) / distance ** 2);
 }
 
-async function proberJson(args: string[]): Promise<CampaignReport & { wallMs: number }> {
+/**
+ * Runs the prober with --json. Its verdicts exit 0-3 with a report on stdout; anything else (a crash, a
+ * usage error) rejects with the exit code and stderr rather than becoming an empty report.
+ */
+export async function proberJson(
+  args: string[],
+  cli = PROBER_CLI,
+): Promise<CampaignReport & { wallMs: number }> {
   const began = performance.now();
-  const { stdout } = await run(process.execPath, [PROBER_CLI, ...args, "--json"]).catch(
-    (error: { stdout?: string }) => ({
-      stdout: error.stdout ?? "{}",
-    }),
+  const { stdout } = await run(process.execPath, [cli, ...args, "--json"]).catch(
+    (error: { code?: unknown; stdout?: string; stderr?: string }) => {
+      if (typeof error.code === "number" && error.code <= 3 && error.stdout) return { stdout: error.stdout };
+      throw new Error(
+        `prober ${args.join(" ")} failed (exit ${String(error.code)}): ${error.stderr?.trim() ?? ""}`,
+      );
+    },
   );
   return { ...(JSON.parse(stdout) as CampaignReport), wallMs: performance.now() - began };
 }

@@ -1,5 +1,6 @@
 import type { Argv } from "yargs";
-import { EXIT_USAGE, exitWithError, UsageError } from "./cli-failure.js";
+import { exitWithError, UsageError } from "./cli-failure.js";
+import { EXIT_CODES } from "./exit-codes.js";
 
 /** What every CLI here shares: unknown options rejected, --help and --version, any parse failure a UsageError. */
 export function withCliConventions<T>(parser: Argv<T>): Argv<T> {
@@ -19,7 +20,7 @@ export function parseOrExit<T>(program: string, parse: () => T): T {
     return parse();
   } catch (error) {
     if (error instanceof UsageError)
-      exitWithError(program, `${error.message} (see ${program} --help)`, EXIT_USAGE);
+      exitWithError(program, `${error.message} (see ${program} --help)`, EXIT_CODES.USAGE);
     throw error;
   }
 }

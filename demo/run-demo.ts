@@ -3,6 +3,8 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { pino } from "pino";
+import { exitWithError } from "../common/cli-failure.js";
+import { EXIT_CODES } from "../common/exit-codes.js";
 import { type EchoServer, startEchoServer } from "../server/echo-server.js";
 import { ServerMetrics } from "../server/server-metrics.js";
 import { type Backend, startWeightedSplitter } from "../splitter/weighted-splitter.js";
@@ -65,4 +67,6 @@ async function main(): Promise<void> {
   process.exitCode = failures === 0 ? 0 : 1;
 }
 
-await main();
+main().catch((error: unknown) =>
+  exitWithError("demo", error instanceof Error ? error.message : String(error), EXIT_CODES.SOFTWARE),
+);

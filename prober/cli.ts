@@ -4,6 +4,7 @@ import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { parseOrExit, withCliConventions } from "../common/cli-conventions.js";
 import { exitWithError, UsageError } from "../common/cli-failure.js";
+import { EXIT_CODES } from "../common/exit-codes.js";
 import { CAMPAIGN_DEFAULTS, type CampaignOptions, resolveCampaignOptions } from "./campaign-options.js";
 import { type Expectation, parseExpectation } from "./expectation.js";
 import { expectationFromManifest, parseLabelMap } from "./manifest-expectation.js";
@@ -11,11 +12,9 @@ import { runProbeCampaign } from "./probe-campaign.js";
 import { ExpectationError, ProberOptionError } from "./prober-errors.js";
 import { createProgressBar } from "./progress-bar.js";
 import { formatReport } from "./report-format.js";
-import type { Verdict } from "./split-verdict.js";
 import { resolveTarget } from "./target-address.js";
 
 const PROGRAM = "prober";
-const EXIT_CODES: Record<Verdict, number> = { PASS: 0, FAIL: 1, INCONCLUSIVE: 2, ERROR: 3 };
 
 /** A library option's name as the flag that sets it: maxErrorRate → --max-error-rate. */
 const flagFor = (option: string) =>
@@ -164,7 +163,8 @@ function validated(options: CampaignOptions): CampaignOptions {
   } catch (error) {
     if (error instanceof ProberOptionError) {
       const rule = error.message.slice(error.option.length + 2);
-      throw new UsageError(`invalid ${flagFor(error.option)}: ${rule}`);
+      const flag = error.option === "durationMs" && options.followChanges ? "--wait" : flagFor(error.option);
+      throw new UsageError(`invalid ${flag}: ${rule}`);
     }
     throw error;
   }
@@ -192,5 +192,5 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  exitWithError(PROGRAM, error instanceof Error ? error.message : String(error), EXIT_CODES.ERROR);
+  exitWithError(PROGRAM, error instanceof Error ? error.message : String(error), EXIT_CODES.SOFTWARE);
 });

@@ -288,9 +288,11 @@ export function judgeSplit(
   let [verdict, reason, settled] = decide();
   let contradicted = previous?.contradicted ?? false;
   if (previous?.settled) {
-    // The first settled verdict stands; evidence for another one is reported, not obeyed.
+    // The first settled verdict stands (its reason told with today's counts when they still show it);
+    // evidence for another one is reported, not obeyed.
     contradicted ||= verdict !== previous.verdict || (verdict !== "ERROR" && outside !== undefined && inside);
-    ({ verdict, reason, settled } = previous);
+    if (verdict !== previous.verdict || !settled) ({ verdict, reason } = previous);
+    settled = true;
   } else if (settled && verdict !== "ERROR" && outside !== undefined && inside) {
     contradicted = true;
   }

@@ -1,21 +1,13 @@
 #!/usr/bin/env node
 import cluster from "node:cluster";
-import { type Logger, pino } from "pino";
-import { AggregatorRegistry } from "prom-client";
+import { pino } from "pino";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { parseOrExit, withCliConventions } from "../common/cli-conventions.js";
-import { EXIT_SOFTWARE, exitWithError } from "../common/cli-failure.js";
-import { type AdminServerOptions, startAdminServer } from "./admin-server.js";
-import { startEchoServer } from "./echo-server.js";
-import { ListenError } from "./listen.js";
-import { ServerMetrics } from "./server-metrics.js";
+import { exitWithError } from "../common/cli-failure.js";
+import { EXIT_CODES } from "../common/exit-codes.js";
+import { exitCodeOf, runServer } from "./run-server.js";
 import { type ServerSettings, settingsFromArguments } from "./server-settings.js";
-import { startWorkerCluster, type WorkerReport, WorkerStartError } from "./worker-cluster.js";
-
-/** Exit codes (sysexits.h): documented in `--help` and the README. */
-const EXIT_UNAVAILABLE = 69; // address in use or not available
-const EXIT_NO_PERMISSION = 77;
 
 const PROGRAM = "tcp-echo";
 
@@ -80,114 +72,7 @@ function parseArguments(argv: string[]): ServerSettings {
   return settingsFromArguments(withCliConventions(parser).parseSync());
 }
 
-function exitCodeOf(error: unknown): number {
-  if (error instanceof WorkerStartError) return error.exitCode;
-  if (!(error instanceof ListenError)) return EXIT_SOFTWARE;
-  if (error.code === "EACCES") return EXIT_NO_PERMISSION;
-  return error.code === "EADDRINUSE" || error.code === "EADDRNOTAVAIL" ? EXIT_UNAVAILABLE : EXIT_SOFTWARE;
-}
-
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
-
-/** Stops on SIGTERM/SIGINT, once: `drain` gets the process to where exit 0 is safe. */
-function onStopSignal(drain: (signal: NodeJS.Signals) => Promise<void>): void {
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    // A start that failed is reported, with its exit code, by main().
-    drain(signal).then(
-      () => process.exit(0),
-      () => {},
-    );
-  };
-  process.on("SIGTERM", stop);
-  process.on("SIGINT", stop);
-}
-
-/** Starts the admin endpoint when --admin-port asks for one. */
-async function startAdmin(
-  settings: ServerSettings,
-  logger: Logger,
-  metrics: AdminServerOptions["metrics"],
-  isReady: () => boolean,
-): Promise<Awaited<ReturnType<typeof startAdminServer>> | undefined> {
-  if (settings.adminPort === undefined) return undefined;
-  const admin = await startAdminServer({ port: settings.adminPort, host: settings.host, metrics, isReady });
-  logger.info({ port: admin.port }, "admin listening: /healthz /readyz /metrics");
-  return admin;
-}
-
-/** Serves the ports in this process: the whole server, or one worker of several. */
-async function serve(settings: ServerSettings, logger: Logger): Promise<void> {
-  const metrics = new ServerMetrics();
-  const worker = cluster.isWorker;
-  // Each worker holds its share of the limit; the OS spreads connections about evenly between them.
-  const maxConnections = Math.ceil(settings.maxConnections / settings.workers);
-  const starting = startEchoServer({ ...settings, maxConnections, logger, metrics }).catch(
-    (error: unknown) => {
-      if (!worker) throw error;
-      const report: WorkerReport = {
-        type: "tcp-echo:failed",
-        message: messageOf(error),
-        exitCode: exitCodeOf(error),
-      };
-      // Exits once the primary has the report; until then nothing else may run.
-      process.send?.(report, () => process.exit(report.exitCode));
-      return new Promise<never>(() => {});
-    },
-  );
-  let admin: Awaited<ReturnType<typeof startAdminServer>> | undefined;
-  // Handled from the start: a signal that comes while the ports open still ends in a drain and exit 0.
-  onStopSignal(async (signal) => {
-    const echo = await starting;
-    logger.info(
-      { signal, connections: echo.connections, drainTimeoutMs: settings.drainTimeoutMs },
-      "draining",
-    );
-    const { closed, destroyed } = await echo.drain(settings.drainTimeoutMs);
-    admin?.server.close();
-    logger.info({ closed, destroyed }, "stopped");
-  });
-  const echo = await starting;
-  if (worker) {
-    AggregatorRegistry.setRegistries(metrics.registry);
-    const report: WorkerReport = { type: "tcp-echo:listening", ports: echo.ports };
-    process.send?.(report);
-    return;
-  }
-  admin = await startAdmin(
-    settings,
-    logger,
-    { read: () => metrics.registry.metrics(), contentType: metrics.registry.contentType },
-    () => !echo.draining,
-  );
-}
-
-/** Runs `--workers` processes and the admin endpoint over all of them; drains them all on a signal. */
-async function superviseWorkers(settings: ServerSettings, logger: Logger): Promise<void> {
-  const starting = startWorkerCluster({
-    workers: settings.workers,
-    drainTimeoutMs: settings.drainTimeoutMs,
-    logger,
-  });
-  let admin: Awaited<ReturnType<typeof startAdminServer>> | undefined;
-  onStopSignal(async (signal) => {
-    const workers = await starting;
-    logger.info({ signal, workers: workers.workers, drainTimeoutMs: settings.drainTimeoutMs }, "draining");
-    await workers.drain();
-    admin?.server.close();
-    logger.info("stopped");
-  });
-  const workers = await starting;
-  const registry = new AggregatorRegistry();
-  admin = await startAdmin(
-    settings,
-    logger,
-    { read: () => registry.clusterMetrics(), contentType: registry.contentType },
-    () => !workers.draining,
-  );
-}
 
 async function main(): Promise<void> {
   const settings = parseOrExit(PROGRAM, () => parseArguments(hideBin(process.argv)));
@@ -195,8 +80,29 @@ async function main(): Promise<void> {
     ? { prefix: settings.prefix, worker: cluster.worker?.id }
     : { prefix: settings.prefix };
   const logger = pino({ level: settings.logLevel, base });
-  if (settings.workers > 1 && cluster.isPrimary) await superviseWorkers(settings, logger);
-  else await serve(settings, logger);
+  const starting = runServer(settings, logger);
+  // Handled from the start: a signal that comes while the ports open still ends in a drain and exit 0.
+  // A start that fails is reported, with its exit code, below; a drain that fails ends the process too.
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "stopping");
+    starting.then(
+      (server) =>
+        server.stop().then(
+          () => process.exit(0),
+          (error: unknown) => {
+            logger.error({ err: error }, "drain failed");
+            exitWithError(PROGRAM, `drain failed: ${messageOf(error)}`, EXIT_CODES.SOFTWARE);
+          },
+        ),
+      () => {},
+    );
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+  await starting;
 }
 
 main().catch((error: unknown) => exitWithError(PROGRAM, messageOf(error), exitCodeOf(error)));

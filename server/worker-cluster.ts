@@ -1,6 +1,6 @@
 import cluster, { type Worker } from "node:cluster";
 import type { Logger } from "pino";
-import { EXIT_SOFTWARE } from "../common/cli-failure.js";
+import { EXIT_CODES } from "../common/exit-codes.js";
 
 /** What a worker tells the primary once it listens on every port, or why it could not. */
 export type WorkerReport =
@@ -33,6 +33,19 @@ export interface WorkerCluster {
   readonly workers: number;
   /** Asks every worker to drain (SIGTERM) and resolves once all have exited. */
   drain(): Promise<void>;
+}
+
+/** Worker side: tells the primary this worker listens on every port. */
+export function reportWorkerListening(ports: number[]): void {
+  const report: WorkerReport = { type: "tcp-echo:listening", ports };
+  process.send?.(report);
+}
+
+/** Worker side: tells the primary why this worker cannot serve, then exits with that code once it is sent. */
+export function reportWorkerFailure(message: string, exitCode: number): Promise<never> {
+  const report: WorkerReport = { type: "tcp-echo:failed", message, exitCode };
+  process.send?.(report, () => process.exit(exitCode));
+  return new Promise<never>(() => {});
 }
 
 const isReport = (message: unknown): message is WorkerReport =>
@@ -89,7 +102,7 @@ export function startWorkerCluster(options: WorkerClusterOptions): Promise<Worke
           fail(
             new WorkerStartError(
               `worker exited during start (code ${code}, signal ${signal})`,
-              code || EXIT_SOFTWARE, // ended during start without saying why
+              code || EXIT_CODES.SOFTWARE, // ended during start without saying why
             ),
           );
           return;

@@ -3,6 +3,7 @@ import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { parseOrExit, withCliConventions } from "../common/cli-conventions.js";
 import { exitWithError, UsageError } from "../common/cli-failure.js";
+import { EXIT_CODES, exitCodeForSystemError } from "../common/exit-codes.js";
 import { parsePort } from "../common/port-number.js";
 import { ListenError } from "../server/listen.js";
 import { type Backend, startWeightedSplitter } from "./weighted-splitter.js";
@@ -33,7 +34,9 @@ async function main(): Promise<void> {
         listen: { type: "string", demandOption: true, describe: "port to accept connections on" },
         host: { type: "string", default: "127.0.0.1", describe: "address to accept connections on" },
       })
-      .epilog("Exit codes: 0 stopped by SIGTERM/SIGINT; 64 bad arguments; 69 port in use.");
+      .epilog(
+        "Exit codes: 0 stopped by SIGTERM/SIGINT; 64 bad arguments; 69 address in use or not available; 77 permission denied; 70 any other failure.",
+      );
     const args = withCliConventions(parser).parseSync();
     const parsed = (args.backends ?? []).map(String).map(parseBackend);
     if (!parsed.some((b) => b.weight > 0))
@@ -52,6 +55,6 @@ main().catch((error: unknown) => {
   exitWithError(
     PROGRAM,
     error instanceof Error ? error.message : String(error),
-    error instanceof ListenError ? 69 : 70,
+    error instanceof ListenError ? exitCodeForSystemError(error.code) : EXIT_CODES.SOFTWARE,
   );
 });

@@ -1,11 +1,33 @@
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { waitUntilAccepting } from "../bench/echo-peers.js";
+import { proberJson } from "../bench/prober-bench.js";
+import { freePort } from "../devtools/free-port.js";
 import { spawnTracked } from "./support/child-processes.js";
 
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+
 const BENCH = fileURLToPath(new URL("../dist/bench/run-bench.js", import.meta.url));
+
+describe("the bench's failures are loud", () => {
+  it("rejects, with the exit code and stderr, when the prober crashes instead of reporting", async () => {
+    await expect(
+      proberJson(["--expect", "80:20", "127.0.0.1:1"], fixture("crashing-program.mjs")),
+    ).rejects.toThrow(/failed \(exit 70\): crashed on purpose/);
+  });
+
+  it("gives up on a peer that neither listens nor exits, naming it", async () => {
+    const child = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60_000)"]);
+    await expect(waitUntilAccepting(await freePort(), child, "a silent peer", 300)).rejects.toThrow(
+      /a silent peer did not accept connections on port \d+ within 300 ms/,
+    );
+    expect(child.killed).toBe(true);
+  });
+});
 
 describe("npm run bench (smoke run with --quick, so the harness cannot rot)", () => {
   const out = mkdtempSync(join(tmpdir(), "tcp-echo-bench-"));

@@ -72,10 +72,10 @@ describe("chart schemas", () => {
     });
   }
 
-  it("catches an object that breaks its schema (a weight given as text)", async () => {
-    const [virtualService] = ofKind(await renderChart(), "VirtualService");
-    (virtualService as Manifest).spec.tcp[0].route[0].weight = "80";
-    expect(() => new VirtualService(virtualService as never).validate()).toThrow(/weight/);
+  it("refuses, by its own values schema, a weight given as text before anything is rendered", async () => {
+    await expect(
+      helm(["template", "tcp-echo", CHART, "--set-string", "versions.v1.weight=80"]),
+    ).rejects.toThrow(/versions\.v1\.weight|weight.*(integer|number)/);
   });
 });
 

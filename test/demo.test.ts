@@ -14,4 +14,13 @@ describe("npm run demo", () => {
     expect(output).toContain("Demo done: PASS on the true split, FAIL on the wrong one.");
     expect(code).toBe(0);
   });
+
+  it("reports a failure to start as one line on stderr and exit code 70, not a stack trace", async () => {
+    const fault = fileURLToPath(new URL("./fixtures/fail-listen.cjs", import.meta.url));
+    const demo = spawnTracked(process.execPath, ["--require", fault, DEMO]);
+    expect(await demo.exited).toBe(70);
+    expect(demo.stderr()).toBe(
+      "demo: cannot listen on port 0: listen EADDRNOTAVAIL: address not available (injected)\n",
+    );
+  });
 });

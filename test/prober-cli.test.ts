@@ -422,6 +422,16 @@ describe("prober usage errors (exit code 64, one line on stderr)", () => {
     ["a confidence of 1", ["--expect", "80:20", "--confidence", "1", "127.0.0.1:9"], /invalid --confidence/],
     ["a zero concurrency", ["--expect", "80:20", "-c", "0", "127.0.0.1:9"], /invalid --concurrency/],
     ["an unknown option", ["--expect", "80:20", "--fast", "127.0.0.1:9"], /Unknown argument: fast/],
+    [
+      "both --wait and --duration",
+      ["--expect", "80:20", "--wait", "30", "--duration", "5", "127.0.0.1:9"],
+      /give either --wait or --duration/,
+    ],
+    [
+      "a wait of 0",
+      ["--expect", "80:20", "--wait", "0", "127.0.0.1:9"],
+      /invalid --wait: must be a number > 0/,
+    ],
   ];
   for (const [what, args, message] of cases) {
     it(`rejects ${what}`, async () => {

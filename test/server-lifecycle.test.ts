@@ -1,7 +1,20 @@
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { adminGet, metricValue } from "./support/admin-client.js";
 import { startEchoServerProcess } from "./support/echo-server-process.js";
 import { exchange, openConnection, readAtLeast, readUntilEnd } from "./support/tcp-client.js";
+
+describe("tcp-echo when its drain fails", () => {
+  it("logs the failure and exits 70 (EX_SOFTWARE) with one line, instead of never exiting", async () => {
+    const fault = fileURLToPath(new URL("./fixtures/fail-drain.cjs", import.meta.url));
+    const server = await startEchoServerProcess("0", "one", [], { NODE_OPTIONS: `--require ${fault}` });
+    const socket = await openConnection(server.ports[0] as number);
+    expect(await server.stop()).toBe(70);
+    expect(server.stderr().trim()).toBe("tcp-echo: drain failed: injected failure to close a connection");
+    expect(server.lines.some((line) => line.includes('"msg":"drain failed"'))).toBe(true);
+    socket.destroy();
+  });
+});
 
 describe("tcp-echo admin endpoints", () => {
   it("answers /healthz and /readyz with 200 while serving", async () => {

@@ -41,10 +41,15 @@ describe("tcp-echo --max-line-bytes", () => {
 });
 
 describe("tcp-echo --idle-timeout", () => {
-  it("closes a connection that stays silent past the timeout", async () => {
-    const server = await startEchoServerProcess("0", "one", ["--idle-timeout", "0.2"]);
+  it("serves a connection, then closes it once it has been silent for the timeout, not before", async () => {
+    const server = await startEchoServerProcess("0", "one", ["--idle-timeout", "0.3"]);
     const socket = await openConnection(server.ports[0] as number);
+    socket.write("still here\n");
+    expect((await readAtLeast(socket, 15)).toString()).toBe("one still here\n");
+    const lastTraffic = performance.now();
     await closedByPeer(socket);
+    // A lower bound only: the timeout is what it is for; Node's timers never fire early by more than 1 ms.
+    expect(performance.now() - lastTraffic).toBeGreaterThanOrEqual(299);
     socket.destroy();
     await server.stop();
   });

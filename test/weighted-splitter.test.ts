@@ -56,4 +56,23 @@ describe("tcp-splitter CLI", () => {
     expect(await proc.exited).toBe(64);
     expect(proc.stderr()).toMatch(/^tcp-splitter: invalid backend "127.0.0.1:9000=lots"/);
   });
+
+  it("reports a privileged port refused to an unprivileged user with exit code 77, as tcp-echo does", async () => {
+    // As root the bind would succeed, so drop to the nobody user for this one.
+    const launcher =
+      process.getuid?.() === 0 ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : [];
+    const argv = [
+      ...launcher,
+      process.execPath,
+      SPLITTER_CLI,
+      "--listen",
+      "80",
+      "--host",
+      "127.0.0.1",
+      "127.0.0.1:9=1",
+    ];
+    const proc = spawnTracked(argv[0] as string, argv.slice(1));
+    expect(await proc.exited).toBe(77);
+    expect(proc.stderr()).toMatch(/^tcp-splitter: cannot listen on port 80: .*EACCES/);
+  });
 });

@@ -139,15 +139,6 @@ export function describeGateway(kind: "haproxy" | "nginx"): void {
           port: gateway.port,
           expected: parseExpectation("80:20"),
           confidence: 0.9,
-          tolerance: 0.05,
-          maxErrorRate: 0.01,
-          concurrency: 16,
-          maxProbes: 20_000,
-          durationMs: 60_000,
-          connectTimeoutMs: 2000,
-          timeoutMs: 2000,
-          linesPerConnection: 1,
-          stopWhenSettled: true,
         });
         expect(report.verdict).not.toBe("ERROR");
         if (report.verdict === "FAIL") failures += 1;

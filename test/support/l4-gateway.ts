@@ -32,7 +32,9 @@ function haproxyConfig(port: number, backends: GatewayBackend[]): string {
     `  bind 127.0.0.1:${port}`,
     "  default_backend versions",
     "backend versions",
-    // A weighted random pick per connection, as Envoy's weighted clusters do.
+    // Not an exact weighted random pick: a draw on a consistent-hash ring, and by default the less loaded of
+    // two draws, so the real split follows backend speed (README, "HAProxy's real split"). Calibration goes
+    // through nginx; what HAProxy really does is for the prober to reveal.
     "  balance random",
     ...backends.map((b) => `  server ${b.name} 127.0.0.1:${b.port} weight ${b.weight}`),
     "",
@@ -52,7 +54,11 @@ function nginxConfig(dir: string, port: number, backends: GatewayBackend[]): str
     "  upstream versions {",
     "    random;",
     // nginx has no weight 0: such a server is marked down instead.
-    ...backends.map((b) => `    server 127.0.0.1:${b.port} ${b.weight > 0 ? `weight=${b.weight}` : "down"};`),
+    // max_fails=0: no passive health check, as Envoy's TCP proxy without outlier detection; a dead
+    // backend keeps its share of connections (each fails) instead of leaving the split.
+    ...backends.map(
+      (b) => `    server 127.0.0.1:${b.port} ${b.weight > 0 ? `weight=${b.weight} max_fails=0` : "down"};`,
+    ),
     "  }",
     "  server {",
     `    listen 127.0.0.1:${port};`,

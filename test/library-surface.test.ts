@@ -1,0 +1,84 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startWeightedSplitter, type WeightedSplitter } from "../splitter/weighted-splitter.js";
+import { type EchoServerProcess, startEchoServerProcess } from "./support/echo-server-process.js";
+
+const run = promisify(execFile);
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+/** How many modules of prom-client a fresh Node process has loaded after importing `specifier`. */
+async function promClientModulesAfter(specifier: string): Promise<number> {
+  const script = `await import(${JSON.stringify(specifier)});
+import { createRequire } from "node:module";
+const loaded = Object.keys(createRequire(import.meta.url).cache);
+console.log(loaded.filter((path) => path.includes("/prom-client/")).length);`;
+  const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], { cwd: ROOT });
+  return Number(stdout.trim());
+}
+
+describe("the package's subpath exports", () => {
+  it("lets a prober user load the prober without the server's metrics library", async () => {
+    expect(await promClientModulesAfter("tcp-echo/prober")).toBe(0);
+  });
+
+  it("still loads everything from the package root (the control for the claim above)", async () => {
+    expect(await promClientModulesAfter("tcp-echo")).toBeGreaterThan(0);
+  });
+});
+
+describe("the programs under test", () => {
+  it("are built from the current source: no file in dist/ is older than its source", () => {
+    const stale: string[] = [];
+    for (const dir of ["prober", "server", "splitter", "common"]) {
+      for (const file of readdirSync(join(ROOT, dir)).filter((name) => name.endsWith(".ts"))) {
+        const built = join(ROOT, "dist", dir, file.replace(/\.ts$/, ".js"));
+        if (statSync(built).mtimeMs < statSync(join(ROOT, dir, file)).mtimeMs) stale.push(built);
+      }
+    }
+    expect(stale).toEqual([]);
+  });
+});
+
+describe("the README's library example", () => {
+  let one: EchoServerProcess;
+  let two: EchoServerProcess;
+  let splitter: WeightedSplitter;
+  beforeAll(async () => {
+    [one, two] = await Promise.all([startEchoServerProcess("0", "one"), startEchoServerProcess("0", "two")]);
+    splitter = await startWeightedSplitter([
+      { host: "127.0.0.1", port: one.ports[0] as number, weight: 80 },
+      { host: "127.0.0.1", port: two.ports[0] as number, weight: 20 },
+    ]);
+  });
+  afterAll(async () => {
+    await splitter.close();
+    await Promise.all([one.stop(), two.stop()]);
+  });
+
+  it("runs as written against a real 80:20 split and prints PASS twice", async () => {
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const example = /### Library API\n```ts\n([\s\S]*?)\n```/.exec(readme)?.[1];
+    expect(example).toBeDefined();
+    // Inside the package, so that `tcp-echo/prober` resolves to this checkout, as it would once installed.
+    const dir = mkdtempSync(join(ROOT, ".readme-example-"));
+    try {
+      const file = join(dir, "example.mjs");
+      writeFileSync(file, example as string);
+      const { stdout } = await run(process.execPath, [file], {
+        env: { ...process.env, INGRESS_HOST: "127.0.0.1", INGRESS_PORT: String(splitter.port) },
+      });
+      expect(
+        stdout
+          .trim()
+          .split("\n")
+          .filter((line) => line.startsWith("PASS")),
+      ).toHaveLength(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
