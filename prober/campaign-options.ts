@@ -22,7 +22,7 @@ export interface CampaignOptions {
   maxErrorRate?: number | undefined;
   /** Probes in flight at once. */
   concurrency?: number | undefined;
-  /** Probe budget: the campaign ends INCONCLUSIVE if it has not settled by then. */
+  /** Probe budget: the campaign ends INCONCLUSIVE if it has not settled by then (default 20,000; no limit with followChanges). */
   maxProbes?: number | undefined;
   /** Time budget in milliseconds (with followChanges: how long to wait for the split to hold). */
   durationMs?: number | undefined;
@@ -71,7 +71,9 @@ function check(option: string, ok: boolean, rule: string): void {
 
 /** The options with their defaults filled in, each checked; throws ProberOptionError naming the option. */
 export function resolveCampaignOptions(options: CampaignOptions): ResolvedCampaignOptions {
-  const resolved = { ...CAMPAIGN_DEFAULTS, ...stripUndefined(options) } as ResolvedCampaignOptions;
+  // Following changes, the wait is the budget: a probe count would end it early on a fast gateway.
+  const maxProbes = options.followChanges ? Number.MAX_SAFE_INTEGER : CAMPAIGN_DEFAULTS.maxProbes;
+  const resolved = { ...CAMPAIGN_DEFAULTS, maxProbes, ...stripUndefined(options) } as ResolvedCampaignOptions;
   const { confidence, tolerance, maxErrorRate, concurrency, maxProbes, durationMs, rate } = resolved;
   check("port", Number.isInteger(resolved.port) && resolved.port >= 1 && resolved.port <= 65535, "1-65535");
   check("confidence", confidence > 0 && confidence < 1, "a fraction > 0 and < 1");

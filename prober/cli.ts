@@ -55,7 +55,11 @@ function parseArguments(argv: string[]) {
       },
       map: { type: "string", describe: "with --expect-from: subset/backend to prefix, e.g. v1=one,v2=two" },
       concurrency: { alias: "c", type: "number", default: 16, describe: "probes in flight at once" },
-      "max-probes": { alias: "n", type: "number", default: 20000, describe: "probe budget" },
+      "max-probes": {
+        alias: "n",
+        type: "number",
+        describe: "probe budget (default 20000; none with --wait)",
+      },
       duration: { type: "number", describe: "time budget in seconds (default 60)" },
       wait: {
         type: "number",

@@ -290,7 +290,8 @@ export function judgeSplit(
   if (previous?.settled) {
     // The first settled verdict stands (its reason told with today's counts when they still show it);
     // evidence for another one is reported, not obeyed.
-    contradicted ||= verdict !== previous.verdict || (verdict !== "ERROR" && outside !== undefined && inside);
+    contradicted ||=
+      (settled && verdict !== previous.verdict) || (verdict !== "ERROR" && outside !== undefined && inside);
     if (verdict !== previous.verdict || !settled) ({ verdict, reason } = previous);
     settled = true;
   } else if (settled && verdict !== "ERROR" && outside !== undefined && inside) {

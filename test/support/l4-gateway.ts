@@ -72,6 +72,9 @@ function nginxConfig(dir: string, port: number, backends: GatewayBackend[]): str
   ].join("\n");
 }
 
+const RELOAD_RETRY_MS = 500;
+const RELOAD_ATTEMPTS = 20;
+
 /** What each gateway prints once a (re)loaded configuration is serving. */
 const READY = { haproxy: /Loading success/, nginx: /start worker process/ };
 
@@ -106,9 +109,24 @@ export async function startGateway(
       port,
       async reload(next) {
         write(next);
-        const reloaded = waitForStderr(proc, READY[kind]);
-        proc.child.kill(kind === "haproxy" ? "SIGUSR2" : "SIGHUP");
-        await reloaded;
+        // HAProxy 2.6's master drops a SIGUSR2 that comes right after "Loading success" (measured: the
+        // reload never happens); a signal not answered within RELOAD_RETRY_MS is sent again, and a
+        // second reload of the same file is harmless.
+        for (let attempt = 1; ; attempt++) {
+          const reloaded = waitForStderr(proc, READY[kind], RELOAD_RETRY_MS);
+          proc.child.kill(kind === "haproxy" ? "SIGUSR2" : "SIGHUP");
+          if (
+            await reloaded.then(
+              () => true,
+              () =>
+                attempt >= RELOAD_ATTEMPTS &&
+                Promise.reject(
+                  new Error(`${kind} did not reload after ${attempt} signals: ${proc.stderr().slice(-500)}`),
+                ),
+            )
+          )
+            return;
+        }
       },
       async stop() {
         if (proc.child.exitCode === null) proc.child.kill("SIGTERM");
@@ -119,14 +137,19 @@ export async function startGateway(
   }
 }
 
-/** Resolves when the process's stderr, from now on, matches the pattern. */
-function waitForStderr(proc: TrackedProcess, pattern: RegExp): Promise<void> {
+/** Resolves when the process's stderr, from now on, matches the pattern; rejects when it exits or after `limitMs`. */
+function waitForStderr(proc: TrackedProcess, pattern: RegExp, limitMs = 30_000): Promise<void> {
   const already = proc.stderr().length;
   return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      proc.child.stderr?.off("data", check);
+      reject(new Error(`no ${pattern} from the gateway within ${limitMs} ms`));
+    }, limitMs);
     void proc.exited.then(() => reject(new Error(`gateway exited: ${proc.stderr().slice(already)}`)));
     const check = () => {
       if (pattern.test(proc.stderr().slice(already))) {
         proc.child.stderr?.off("data", check);
+        clearTimeout(timer);
         resolve();
       }
     };
