@@ -72,8 +72,12 @@ function check(option: string, ok: boolean, rule: string): void {
 /** The options with their defaults filled in, each checked; throws ProberOptionError naming the option. */
 export function resolveCampaignOptions(options: CampaignOptions): ResolvedCampaignOptions {
   // Following changes, the wait is the budget: a probe count would end it early on a fast gateway.
-  const maxProbes = options.followChanges ? Number.MAX_SAFE_INTEGER : CAMPAIGN_DEFAULTS.maxProbes;
-  const resolved = { ...CAMPAIGN_DEFAULTS, maxProbes, ...stripUndefined(options) } as ResolvedCampaignOptions;
+  const budget = options.followChanges ? Number.MAX_SAFE_INTEGER : CAMPAIGN_DEFAULTS.maxProbes;
+  const resolved = {
+    ...CAMPAIGN_DEFAULTS,
+    maxProbes: budget,
+    ...stripUndefined(options),
+  } as ResolvedCampaignOptions;
   const { confidence, tolerance, maxErrorRate, concurrency, maxProbes, durationMs, rate } = resolved;
   check("port", Number.isInteger(resolved.port) && resolved.port >= 1 && resolved.port <= 65535, "1-65535");
   check("confidence", confidence > 0 && confidence < 1, "a fraction > 0 and < 1");
