@@ -35,6 +35,8 @@ export interface CampaignOptions {
   stopWhenSettled?: boolean | undefined;
   /** Follow a split that changes (new weights on their way): probe until it PASSes or the budget ends. */
   followChanges?: boolean | undefined;
+  /** Record each version's share and bounds at every checkpoint in `report.trace` (for the HTML report). */
+  trace?: boolean | undefined;
   /** Ends the campaign early, as SIGINT does: the report covers what was seen. */
   signal?: AbortSignal | undefined;
   /** Replaces the TCP probe, e.g. with a seeded simulation; gets the probe's id and an abort signal. */
@@ -55,6 +57,7 @@ export const CAMPAIGN_DEFAULTS = {
   linesPerConnection: 1,
   stopWhenSettled: true,
   followChanges: false,
+  trace: false,
 } as const;
 
 type Hooks = "rate" | "signal" | "probe" | "onProgress";

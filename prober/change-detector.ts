@@ -18,6 +18,9 @@ export interface DetectedChange {
   before: number;
   /** The log-likelihood ratio at that point. */
   statistic: number;
+  /** Counts by category before and after the change point. */
+  beforeCounts: number[];
+  afterCounts: number[];
 }
 
 /** Blocks of 16 outcomes, change points tried over the last 2,048; the threshold is calibrated in the README. */
@@ -79,7 +82,8 @@ export class ChangeDetector {
           statistic += xlogx(b, beforeTotal) + xlogx((all[j] as number) - b, total - beforeTotal);
         }
         if (statistic >= threshold && (best === undefined || statistic > best.statistic)) {
-          best = { before: beforeTotal, statistic };
+          const afterCounts = all.map((count, j) => count - (before[j] as number));
+          best = { before: beforeTotal, statistic, beforeCounts: [...before], afterCounts };
         }
       }
       addInto(before, this.blocks[i] as number[]);

@@ -1,41 +1,27 @@
 #!/usr/bin/env node
-import { readFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { parseOrExit, withCliConventions } from "../common/cli-conventions.js";
 import { exitWithError, UsageError } from "../common/cli-failure.js";
 import { EXIT_CODES } from "../common/exit-codes.js";
 import { CAMPAIGN_DEFAULTS, type CampaignOptions, resolveCampaignOptions } from "./campaign-options.js";
-import { type Expectation, parseExpectation } from "./expectation.js";
-import { expectationFromManifest, parseLabelMap } from "./manifest-expectation.js";
+import { interruptOnSignals, joinStdinDash, readExpectation, usageFromOptionError } from "./cli-arguments.js";
+import { campaignReportHtml } from "./html-report.js";
 import { runProbeCampaign } from "./probe-campaign.js";
-import { ExpectationError, ProberOptionError } from "./prober-errors.js";
+import { ProberOptionError } from "./prober-errors.js";
 import { createProgressBar } from "./progress-bar.js";
 import { formatReport } from "./report-format.js";
 import { resolveTarget } from "./target-address.js";
+import { runWatchCommand } from "./watch-command.js";
 
 const PROGRAM = "prober";
-
-/** A library option's name as the flag that sets it: maxErrorRate → --max-error-rate. */
-const flagFor = (option: string) =>
-  `--${option.replace(/Ms$/, "").replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
-
-/** yargs reads a lone "-" as a positional, so `--expect-from -` (stdin) is joined into one word first. */
-function joinStdinDash(argv: string[]): string[] {
-  return argv.flatMap((word, i) =>
-    word === "-" && argv[i - 1] === "--expect-from"
-      ? []
-      : word === "--expect-from" && argv[i + 1] === "-"
-        ? ["--expect-from=-"]
-        : [word],
-  );
-}
 
 function parseArguments(argv: string[]) {
   const parser = yargs(joinStdinDash(argv))
     .scriptName(PROGRAM)
     .usage(
-      "$0 --expect 80:20 [host:port] [options]\n\nProbes a TCP endpoint with many fresh connections, classifies each reply by its tcp-echo prefix, and decides whether the traffic split matches the expected weights.",
+      "$0 --expect 80:20 [host:port] [options]\n$0 watch [host:port] --expect-steps 100:0,80:20 [options]   (see prober watch --help)\n\nProbes a TCP endpoint with many fresh connections, classifies each reply by its tcp-echo prefix, and decides whether the traffic split matches the expected weights.",
     )
     .command("$0 [target]", false)
     .positional("target", {
@@ -87,6 +73,10 @@ function parseArguments(argv: string[]) {
         describe: "stop once the verdict is settled (--no-early-stop spends the budget)",
       },
       json: { type: "boolean", default: false, describe: "print the report as one JSON object" },
+      report: {
+        type: "string",
+        describe: "also write a self-contained HTML report (shares and bounds against probes) to this file",
+      },
     })
     .epilog(
       "Options may also come from PROBER_<OPTION> environment variables (PROBER_EXPECT=80:20).\n\nExit codes: 0 PASS, 1 FAIL, 2 INCONCLUSIVE, 3 ERROR (unreachable, or errors shown above --max-error-rate), 64 usage error. SIGINT and SIGTERM stop the run and print the report of what was seen, with its verdict's exit code.",
@@ -95,44 +85,6 @@ function parseArguments(argv: string[]) {
 }
 
 type Arguments = ReturnType<typeof parseArguments>;
-
-function readExpectation(args: Arguments): Expectation {
-  if (args.expect !== undefined && args.expectFrom !== undefined) {
-    throw new UsageError("give either --expect or --expect-from, not both");
-  }
-  if (args.expectFrom !== undefined) {
-    const source = args.expectFrom === "-" ? "stdin" : args.expectFrom;
-    let text: string;
-    try {
-      text = readFileSync(args.expectFrom === "-" ? 0 : args.expectFrom, "utf8");
-    } catch (error) {
-      throw new UsageError(`cannot read --expect-from ${source}: ${(error as Error).message}`);
-    }
-    return asUsage("--expect-from", () =>
-      expectationFromManifest(text, source, args.map === undefined ? undefined : parseLabelMap(args.map)),
-    );
-  }
-  if (args.map !== undefined) throw new UsageError("--map goes with --expect-from");
-  if (args.expect === undefined)
-    throw new UsageError("missing --expect (e.g. --expect 80:20) or --expect-from FILE");
-  const spec = args.expect;
-  return asUsage("--expect", () =>
-    parseExpectation(
-      spec,
-      args.labels?.split(",").map((label) => label.trim()),
-    ),
-  );
-}
-
-/** The library's own errors as the CLI's usage errors, naming the flag. */
-function asUsage<T>(flag: string, read: () => T): T {
-  try {
-    return read();
-  } catch (error) {
-    if (error instanceof ExpectationError) throw new UsageError(`invalid ${flag}: ${error.message}`);
-    throw error;
-  }
-}
 
 function campaignOptions(args: Arguments): CampaignOptions {
   const { host, port } = resolveTarget(args.target, process.env);
@@ -166,9 +118,8 @@ function validated(options: CampaignOptions): CampaignOptions {
     resolveCampaignOptions(options);
   } catch (error) {
     if (error instanceof ProberOptionError) {
-      const rule = error.message.slice(error.option.length + 2);
-      const flag = error.option === "durationMs" && options.followChanges ? "--wait" : flagFor(error.option);
-      throw new UsageError(`invalid ${flag}: ${rule}`);
+      const wait = error.option === "durationMs" && options.followChanges;
+      throw usageFromOptionError(error, wait ? "--wait" : undefined);
     }
     throw error;
   }
@@ -176,22 +127,25 @@ function validated(options: CampaignOptions): CampaignOptions {
 }
 
 async function main(): Promise<void> {
+  const argv = hideBin(process.argv);
+  if (argv[0] === "watch") {
+    await runWatchCommand(argv.slice(1));
+    return;
+  }
   const { args, options } = parseOrExit(PROGRAM, () => {
-    const parsed = parseArguments(hideBin(process.argv));
+    const parsed = parseArguments(argv);
     return { args: parsed, options: validated(campaignOptions(parsed)) };
   });
   const progress = createProgressBar(process.stderr);
-  const interrupt = new AbortController();
-  // A cancelled CI job or a deleted helm-test pod sends SIGTERM: report what was seen, as on Ctrl-C.
-  process.once("SIGINT", () => interrupt.abort());
-  process.once("SIGTERM", () => interrupt.abort());
   const report = await runProbeCampaign({
     ...options,
+    trace: args.report !== undefined,
     onProgress: progress.update,
-    signal: interrupt.signal,
+    signal: interruptOnSignals(),
   });
   progress.stop();
   process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+  if (args.report !== undefined) writeFileSync(args.report, campaignReportHtml(report));
   process.exitCode = EXIT_CODES[report.verdict];
 }
 

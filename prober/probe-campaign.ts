@@ -1,11 +1,11 @@
-import { randomBytes } from "node:crypto";
 import {
   type CampaignOptions,
   type CampaignProgress,
   type ResolvedCampaignOptions,
   resolveCampaignOptions,
 } from "./campaign-options.js";
-import { type Segment, SegmentedSplitTest } from "./split-segments.js";
+import { ProbeLoop } from "./probe-loop.js";
+import { isCheckpoint, type Segment, SegmentedSplitTest } from "./split-segments.js";
 import {
   type Interval,
   METHOD,
@@ -15,7 +15,6 @@ import {
   type Verdict,
   type VersionEvidence,
 } from "./split-verdict.js";
-import { StartOrder } from "./start-order.js";
 import { formatTarget } from "./target-address.js";
 import { type ProbeOutcome, TcpProber } from "./tcp-probe.js";
 
@@ -36,6 +35,15 @@ export interface SegmentReport {
   endedBy: "change" | "contradiction" | null;
   changeAtProbe: number | null;
   changeAtMs: number | null;
+}
+
+/** One checkpoint of a traced campaign: the current segment's shares and bounds. */
+export interface TracePoint {
+  probes: number;
+  atMs: number;
+  segment: number;
+  shares: Record<string, number>;
+  bounds: Record<string, Interval>;
 }
 
 /** Everything the CLI prints, as data; documented field by field in the README. */
@@ -69,21 +77,13 @@ export interface CampaignReport {
   convergedAfterMs: number | null;
   /** The same as a probe number. */
   convergedAfterProbes: number | null;
+  /** With `trace`: the shares and bounds at every checkpoint; else null. */
+  trace: TracePoint[] | null;
 }
 
 function percentile(sorted: number[], q: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
-}
-
-/** Real probes over TCP; all in flight end at once when the campaign aborts. */
-function tcpProbes(
-  options: ResolvedCampaignOptions,
-  abort: AbortSignal,
-): (id: string) => Promise<ProbeOutcome> {
-  const prober = new TcpProber(options);
-  abort.addEventListener("abort", () => prober.abortAll(), { once: true });
-  return (id) => prober.probe(id);
 }
 
 /**
@@ -94,31 +94,25 @@ function tcpProbes(
  */
 export async function runProbeCampaign(campaignOptions: CampaignOptions): Promise<CampaignReport> {
   const options = resolveCampaignOptions(campaignOptions);
-  const runId = randomBytes(4).toString("hex");
   const test = new SegmentedSplitTest(options, options.followChanges);
-  const order = new StartOrder<{ outcome: ProbeOutcome; startedMs: number }>();
   const latencies = new Map<string, number[]>();
   const stickiness = { connections: 0, sameVersion: 0 };
-  const controller = new AbortController();
-  const started = performance.now();
-  let startedProbes = 0;
   let failed = 0;
   let stoppedBy: StopReason | undefined;
+  const trace: TracePoint[] = [];
 
-  // A settled verdict stops new probes but lets those in flight finish and count: dropping them would
-  // drop exactly the slow ones (a backend that hangs), biasing the shares. Other stops abort them.
-  const stop = (reason: StopReason) => {
-    stoppedBy ??= reason;
-    if (reason !== "settled") controller.abort();
-  };
-  const onInterrupt = () => stop("interrupted");
-  options.signal?.addEventListener("abort", onInterrupt, { once: true });
-  if (options.signal?.aborted) stop("interrupted");
-  const deadline = setTimeout(() => stop("duration"), options.durationMs);
-  const probe = options.probe ?? tcpProbes(options, controller.signal);
-
-  const count = ({ outcome, startedMs }: { outcome: ProbeOutcome; startedMs: number }) => {
+  const count = (outcome: ProbeOutcome, startedMs: number) => {
     test.record(outcome, startedMs);
+    if (options.trace && isCheckpoint(loop.counted)) {
+      const { judgement, alpha } = test.current;
+      trace.push({
+        probes: loop.counted,
+        atMs: startedMs,
+        segment: test.segments.length - 1,
+        shares: Object.fromEntries(judgement.versions.map((v) => [v.label, v.observedShare])),
+        bounds: splitBounds(judgement, options, alpha),
+      });
+    }
     if (outcome.kind === "error") failed += 1;
     else {
       const list = latencies.get(outcome.prefix) ?? [];
@@ -130,7 +124,7 @@ export async function runProbeCampaign(campaignOptions: CampaignOptions): Promis
       }
     }
     options.onProgress?.({
-      probes: order.released,
+      probes: loop.counted,
       maxProbes: options.maxProbes,
       counts: test.current.observation.counts,
       failedProbes: failed,
@@ -138,36 +132,38 @@ export async function runProbeCampaign(campaignOptions: CampaignOptions): Promis
     if (stoppedBy !== undefined) return;
     if (test.changed) stop("changed");
     else if (options.stopWhenSettled && test.decided) stop("settled");
-    else if (order.released >= options.maxProbes) stop("max-probes");
+    else if (loop.counted >= options.maxProbes) stop("max-probes");
   };
+  const loop: ProbeLoop = new ProbeLoop({
+    probe: options.probe ?? ((id) => prober.probe(id)),
+    concurrency: options.concurrency,
+    rate: options.rate,
+    maxProbes: options.maxProbes,
+    onOutcome: count,
+  });
+  const prober = new TcpProber(options);
+  loop.signal.addEventListener("abort", () => prober.abortAll(), { once: true });
 
-  const worker = async () => {
-    while (stoppedBy === undefined && startedProbes < options.maxProbes) {
-      const sequence = startedProbes++;
-      if (options.rate !== undefined) {
-        const due = started + (sequence * 1000) / options.rate;
-        const wait = due - performance.now();
-        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-        if (stoppedBy !== undefined) break;
-      }
-      const startedMs = performance.now() - started;
-      const outcome = await probe(`probe run=${runId} seq=${sequence} t=${Date.now()}`, controller.signal);
-      // Probes cut short by an abort (time budget, interrupt) are not counted, nor any that started after one.
-      if (!controller.signal.aborted)
-        for (const result of order.add(sequence, { outcome, startedMs })) count(result);
-    }
+  // A settled verdict stops new probes but lets those in flight finish and count: dropping them would
+  // drop exactly the slow ones (a backend that hangs), biasing the shares. Other stops abort them.
+  const stop = (reason: StopReason) => {
+    stoppedBy ??= reason;
+    loop.stop(reason !== "settled");
   };
-  await Promise.all(
-    Array.from({ length: Math.max(1, Math.min(options.concurrency, options.maxProbes)) }, worker),
-  );
+  const onInterrupt = () => stop("interrupted");
+  options.signal?.addEventListener("abort", onInterrupt, { once: true });
+  if (options.signal?.aborted) stop("interrupted");
+  const deadline = setTimeout(() => stop("duration"), options.durationMs);
+  await loop.run();
   clearTimeout(deadline);
   options.signal?.removeEventListener("abort", onInterrupt);
   return buildReport(options, test, {
-    durationMs: performance.now() - started,
+    durationMs: performance.now() - loop.began,
     stoppedBy: stoppedBy ?? "max-probes",
     latencies,
     stickiness,
-    probes: order.released,
+    probes: loop.counted,
+    trace: options.trace ? trace : null,
   });
 }
 
@@ -218,6 +214,7 @@ function buildReport(
     latencies: Map<string, number[]>;
     stickiness: { connections: number; sameVersion: number };
     probes: number;
+    trace: TracePoint[] | null;
   },
 ): CampaignReport {
   const judgement = test.judge();
@@ -263,5 +260,6 @@ function buildReport(
     segments: test.segments.map(segmentReport),
     convergedAfterMs: began?.ms ?? null,
     convergedAfterProbes: began?.probe ?? null,
+    trace: run.trace,
   };
 }

@@ -1,4 +1,5 @@
 import { ChangeDetector, DEFAULT_CHANGE_DETECTOR } from "./change-detector.js";
+import { SegmentHalves } from "./segment-halves.js";
 import {
   judgeSplit,
   type SplitCriteria,
@@ -17,17 +18,14 @@ export interface Segment {
   alpha: number;
   observation: SplitObservation;
   judgement: SplitJudgement;
-  /** Replies by version at each checkpoint so far, for comparing the segment's halves. */
-  snapshots: number[][];
+  /** Whether its halves disagree, checkpoint by checkpoint. */
+  halves: SegmentHalves;
   /** Why it ended: a change of the split was detected, or its evidence contradicted itself. */
   endedBy: "change" | "contradiction" | undefined;
   /** For a segment begun by a detected change: the estimated change point (probe number and ms). */
   changeAtProbe: number | undefined;
   changeAtMs: number | undefined;
 }
-
-/** Log-likelihood ratio between a segment's halves above which a PASS is held back (see halvesDiffer). */
-const HALVES_THRESHOLD = 4.5;
 
 /** True at the probe counts where the verdict is re-checked: every probe up to 100, then about every 1%. */
 export function isCheckpoint(probes: number): boolean {
@@ -119,41 +117,15 @@ export class SegmentedSplitTest {
     segment.judgement = judgeSplit(segment.observation, this.criteria, {
       previous: segment.judgement,
       alpha: segment.alpha,
-      unsteady: this.halvesDiffer(segment),
+      unsteady: segment.halves.differAt(
+        this.criteria.expected.labels.map((label) => segment.observation.counts[label] ?? 0),
+      ),
     });
     if (this.followChanges && segment.judgement.contradicted && !segment.judgement.errorsShownAbove) {
       segment.endedBy = "contradiction";
       this.startSegment(this.probes, this.lastStartedMs, undefined);
     }
     return this.current.judgement;
-  }
-
-  /**
-   * Whether the replies of the segment's first half (up to the checkpoint nearest its middle) and of the
-   * rest differ by a likelihood ratio above HALVES_THRESHOLD: a blend of an old and a new split can look
-   * like one inside the band, but its halves disagree. On a fixed split this holds back a PASS at about
-   * 0.3% of checkpoints (2 × 4.5 nats is the 99.7% point of chi-square with 1 degree of freedom), for one
-   * checkpoint or two.
-   */
-  private halvesDiffer(segment: Segment): boolean {
-    const counts = this.criteria.expected.labels.map((label) => segment.observation.counts[label] ?? 0);
-    segment.snapshots.push(counts);
-    const total = counts.reduce((a, b) => a + b, 0);
-    let half: number[] | undefined;
-    for (let i = segment.snapshots.length - 1; i >= 0 && half === undefined; i--) {
-      const snapshot = segment.snapshots[i] as number[];
-      if (snapshot.reduce((a, b) => a + b, 0) <= total / 2) half = snapshot;
-    }
-    if (half === undefined) return false;
-    const first = half.reduce((a, b) => a + b, 0);
-    if (first === 0) return false;
-    const xlogx = (count: number, of: number) => (count === 0 ? 0 : count * Math.log(count / of));
-    let statistic = 0;
-    counts.forEach((count, j) => {
-      const a = half[j] as number;
-      statistic += xlogx(a, first) + xlogx(count - a, total - first) - xlogx(count, total);
-    });
-    return statistic > HALVES_THRESHOLD;
   }
 
   private newDetector(): ChangeDetector {
@@ -176,7 +148,7 @@ export class SegmentedSplitTest {
       alpha: this.followChanges ? alpha / 2 ** (this.segments.length + 1) : alpha,
       observation,
       judgement: judgeSplit(observation, this.criteria),
-      snapshots: [],
+      halves: new SegmentHalves(),
       endedBy: undefined,
       changeAtProbe: change?.atProbe,
       changeAtMs: change?.atMs,

@@ -10,6 +10,10 @@ const programs = {
 };
 
 mkdirSync("bundle/bin/wasm", { recursive: true });
+mkdirSync("bundle/bin/vendor", { recursive: true });
+// The prober's HTML report inlines uPlot, read from beside itself, as it does from dist/prober/vendor.
+for (const file of ["uPlot.iife.min.js", "uPlot.min.css"])
+  copyFileSync(`node_modules/uplot/dist/${file}`, `bundle/bin/vendor/${file}`);
 // The server loads its reply kernel from beside itself, as it does from dist/server.
 copyFileSync("server/wasm/reply-kernel.wasm", "bundle/bin/wasm/reply-kernel.wasm");
 // Extensionless files are ESM only under a package.json that says so.

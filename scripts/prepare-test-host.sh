@@ -14,6 +14,7 @@ command -v nginx >/dev/null || missing+=(nginx-light)
 command -v dockerd >/dev/null || missing+=(docker.io)
 command -v python3 >/dev/null || missing+=(python3)
 command -v script >/dev/null || missing+=(bsdutils)
+command -v chromium >/dev/null || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "prepare-test-host: installing ${missing[*]}"
   apt-get update -qq

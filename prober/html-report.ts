@@ -1,0 +1,220 @@
+import { readFileSync } from "node:fs";
+import type { CampaignReport } from "./probe-campaign.js";
+import type { WatchEvent } from "./split-watch.js";
+
+/**
+ * Self-contained HTML reports: uPlot (its minified script and stylesheet, shipped beside this module by
+ * the build) and the data are inlined, so nothing is fetched when the file is opened. One chart per
+ * version: its share, the anytime-valid bounds as a band, the tolerance band's edges, and vertical marks
+ * for segment starts, changes and steps.
+ */
+const asset = (name: string) => readFileSync(new URL(`./vendor/${name}`, import.meta.url), "utf8");
+
+/** JSON safe inside a <script> element. */
+const embed = (value: unknown) => JSON.stringify(value).replace(/</g, "\\u003c");
+const escapeHtml = (text: string) =>
+  text.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c] as string);
+
+/** What the page draws: per version, x values with share and bounds, the band, and marks. */
+interface ChartData {
+  xLabel: string;
+  versions: {
+    label: string;
+    x: number[];
+    share: (number | null)[];
+    lower: (number | null)[];
+    upper: (number | null)[];
+    band: { lower: number; upper: number } | null;
+  }[];
+  marks: { x: number; kind: "segment" | "change" | "step"; text: string }[];
+}
+
+const RENDER = `
+const data = JSON.parse(document.getElementById("report-data").textContent);
+const charts = document.getElementById("charts");
+let series = 0;
+let marks = 0;
+for (const version of data.versions) {
+  const box = document.createElement("section");
+  box.className = "chart";
+  box.innerHTML = "<h2>" + version.label + "</h2>";
+  charts.appendChild(box);
+  const pct = (v) => (v == null ? null : v * 100);
+  const columns = [version.x, version.share.map(pct), version.lower.map(pct), version.upper.map(pct)];
+  const seriesOptions = [
+    { label: data.xLabel },
+    { label: "share %", stroke: "#1f5fbf", width: 2 },
+    { label: "lower bound %", stroke: "#7fa7e0" },
+    { label: "upper bound %", stroke: "#7fa7e0" },
+  ];
+  if (version.band) {
+    columns.push(version.x.map(() => version.band.lower * 100), version.x.map(() => version.band.upper * 100));
+    seriesOptions.push(
+      { label: "band lower %", stroke: "#2a9d3a", dash: [6, 4] },
+      { label: "band upper %", stroke: "#2a9d3a", dash: [6, 4] },
+    );
+  }
+  const drawMarks = (u) => {
+    for (const old of box.querySelectorAll(".mark")) old.remove();
+    for (const mark of data.marks) {
+      const left = u.valToPos(mark.x, "x");
+      const div = document.createElement("div");
+      div.className = "mark mark-" + mark.kind;
+      div.title = mark.text;
+      div.style.left = u.over.offsetLeft + left + "px";
+      div.style.top = u.over.offsetTop + "px";
+      div.style.height = u.over.clientHeight + "px";
+      u.root.appendChild(div);
+    }
+  };
+  const plot = new uPlot(
+    {
+      width: Math.min(960, window.innerWidth - 40),
+      height: 260,
+      series: seriesOptions,
+      bands: [{ series: [3, 2], fill: "rgba(31, 95, 191, 0.12)" }],
+      scales: { x: { time: false }, y: { range: (u, min, max) => [Math.max(0, min - 5), Math.min(100, max + 5)] } },
+      hooks: { draw: [drawMarks] },
+    },
+    columns,
+    box,
+  );
+  series += plot.series.length - 1;
+  marks += box.querySelectorAll(".mark").length;
+}
+document.body.dataset.rendered = JSON.stringify({ charts: data.versions.length, series, marks });
+`;
+
+const STYLE = `
+body { font-family: system-ui, sans-serif; margin: 20px; color: #222; }
+h1 { font-size: 20px; } h2 { font-size: 15px; margin: 12px 0 4px; }
+.verdict { font-weight: 600; padding: 6px 10px; border-radius: 4px; display: inline-block; }
+.verdict-PASS { background: #dff3e2; } .verdict-FAIL { background: #fbe0e0; }
+.verdict-INCONCLUSIVE { background: #fff3cd; } .verdict-ERROR { background: #f3d9fa; }
+.mark { position: absolute; width: 0; border-left: 2px solid; pointer-events: auto; }
+.mark-segment, .mark-change { border-color: #d9822b; } .mark-step { border-color: #2a9d3a; border-left-style: dashed; }
+table { border-collapse: collapse; margin-top: 12px; } td, th { border: 1px solid #ccc; padding: 3px 8px; text-align: left; }
+`;
+
+function page(title: string, verdict: string, reason: string, details: string[][], data: ChartData): string {
+  const rows = details.map(
+    ([key, value]) => `<tr><th>${escapeHtml(key ?? "")}</th><td>${escapeHtml(value ?? "")}</td></tr>`,
+  );
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
+<style>${asset("uPlot.min.css")}${STYLE}</style></head>
+<body>
+<h1>${escapeHtml(title)}</h1>
+<p class="verdict verdict-${verdict}">${escapeHtml(`${verdict}: ${reason}`)}</p>
+<div id="charts"></div>
+<table>${rows.join("")}</table>
+<script id="report-data" type="application/json">${embed(data)}</script>
+<script>${asset("uPlot.iife.min.js")}</script>
+<script>${RENDER}</script>
+</body></html>
+`;
+}
+
+/** A campaign's report (it must have been run with `trace`): each version's share against probes. */
+export function campaignReportHtml(report: CampaignReport): string {
+  const trace = report.trace ?? [];
+  const labels = Object.keys(report.expected);
+  const data: ChartData = {
+    xLabel: "probes",
+    versions: labels.map((label) => {
+      const expected = report.expected[label] as number;
+      return {
+        label,
+        x: trace.map((point) => point.probes),
+        share: trace.map((point) => point.shares[label] ?? null),
+        lower: trace.map((point) => point.bounds[label]?.lower ?? null),
+        upper: trace.map((point) => point.bounds[label]?.upper ?? null),
+        band: {
+          lower: Math.max(0, expected - report.tolerance),
+          upper: Math.min(1, expected + report.tolerance),
+        },
+      };
+    }),
+    marks: report.segments.slice(1).map((segment, i) => ({
+      x: segment.startProbe,
+      kind: "segment" as const,
+      text: `segment ${i + 2} from probe ${segment.startProbe} (${segment.endedBy ?? "change"})`,
+    })),
+  };
+  const details = [
+    ["target", report.target],
+    [
+      "expected",
+      Object.entries(report.expected)
+        .map(([l, s]) => `${l} ${(s * 100).toFixed(1)}%`)
+        .join(", "),
+    ],
+    [
+      "probes",
+      `${report.probes} in ${(report.durationMs / 1000).toFixed(2)} s, stopped by ${report.stoppedBy}`,
+    ],
+    ["segments", String(report.segments.length)],
+    [
+      "new split seen after",
+      report.convergedAfterMs === null
+        ? "held from the start"
+        : `${(report.convergedAfterMs / 1000).toFixed(2)} s`,
+    ],
+    ["method", report.method],
+  ];
+  return page(`prober ${report.target}: ${report.verdict}`, report.verdict, report.reason, details, data);
+}
+
+/** A watch's events: each version's share since the last change against time, changes and steps marked. */
+export function watchReportHtml(events: WatchEvent[]): string {
+  const windows = events.filter((e): e is Extract<WatchEvent, { event: "window" }> => e.event === "window");
+  const summary = events.find((e): e is Extract<WatchEvent, { event: "summary" }> => e.event === "summary");
+  const labels = Object.keys(windows[0]?.shares ?? {});
+  const seconds = (ms: number) => Math.round(ms) / 1000;
+  const data: ChartData = {
+    xLabel: "seconds",
+    versions: labels.map((label) => ({
+      label,
+      x: windows.map((w) => seconds(w.atMs)),
+      share: windows.map((w) => w.segment.shares[label] ?? null),
+      lower: windows.map((w) => w.segment.intervals[label]?.lower ?? null),
+      upper: windows.map((w) => w.segment.intervals[label]?.upper ?? null),
+      band: null,
+    })),
+    marks: events.flatMap((e): ChartData["marks"] =>
+      e.event === "change"
+        ? [{ x: seconds(e.atMs), kind: "change" as const, text: `change near ${seconds(e.atMs)} s` }]
+        : e.event === "step"
+          ? [{ x: seconds(e.atMs), kind: "step" as const, text: `step ${e.step + 1} PASSED: ${e.split}` }]
+          : [],
+    ),
+  };
+  const details = [
+    ["target", summary?.target ?? ""],
+    [
+      "probes",
+      summary
+        ? `${summary.probes} in ${(summary.durationMs / 1000).toFixed(1)} s, stopped by ${summary.stoppedBy}`
+        : "",
+    ],
+    ["changes", String(summary?.changes ?? 0)],
+    ...((summary?.steps.length ?? 0) > 1
+      ? (summary?.steps ?? []).map((step, i) => [
+          `step ${i + 1}: ${step.split}`,
+          step.missed
+            ? "missed"
+            : step.passedAtMs === null
+              ? "not seen"
+              : `PASSED at ${seconds(step.passedAtMs)} s`,
+        ])
+      : []),
+  ];
+  const verdict = summary?.verdict ?? "INCONCLUSIVE";
+  return page(
+    `prober watch ${summary?.target ?? ""}: ${verdict}`,
+    verdict,
+    summary?.reason ?? "",
+    details,
+    data,
+  );
+}

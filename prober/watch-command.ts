@@ -1,0 +1,176 @@
+import { writeFileSync } from "node:fs";
+import yargs from "yargs";
+import { parseOrExit, withCliConventions } from "../common/cli-conventions.js";
+import { UsageError } from "../common/cli-failure.js";
+import { EXIT_CODES } from "../common/exit-codes.js";
+import {
+  asUsage,
+  interruptOnSignals,
+  joinStdinDash,
+  readExpectation,
+  usageFromOptionError,
+} from "./cli-arguments.js";
+import { type Expectation, parseExpectation } from "./expectation.js";
+import { watchReportHtml } from "./html-report.js";
+import { ProberOptionError } from "./prober-errors.js";
+import {
+  resolveWatchOptions,
+  runWatch,
+  type Shares,
+  WATCH_DEFAULTS,
+  type WatchEvent,
+  type WatchOptions,
+} from "./split-watch.js";
+import { resolveTarget } from "./target-address.js";
+
+const PROGRAM = "prober watch";
+
+function parseArguments(argv: string[]) {
+  const parser = yargs(joinStdinDash(argv))
+    .scriptName(PROGRAM)
+    .usage(
+      "$0 [host:port] --expect 80:20 | --expect-steps 100:0,80:20,50:50,0:100 [options]\n\nProbes continuously at a polite rate, prints each interval's shares, announces every change of the split and, with --expect-steps, checks that the split passes through the steps in order.",
+    )
+    .command("$0 [target]", false)
+    .positional("target", {
+      type: "string",
+      describe: "host:port of the gateway (default: $INGRESS_HOST:$INGRESS_PORT)",
+    })
+    .env("PROBER")
+    .options({
+      expect: { type: "string", describe: "the split that should hold: 80:20, or one=80,two=20" },
+      "expect-steps": {
+        type: "string",
+        describe:
+          "the splits a rollout should pass through, in order: 100:0,80:20,50:50,0:100 (named weights: separate steps with ;)",
+      },
+      labels: {
+        type: "string",
+        describe: "comma-separated prefixes for positional weights (default one,two,...)",
+      },
+      "expect-from": {
+        type: "string",
+        describe: "the split from a VirtualService or TCPRoute YAML file (- for stdin)",
+      },
+      map: { type: "string", describe: "with --expect-from: subset/backend to prefix, e.g. v1=one,v2=two" },
+      rate: { type: "number", default: WATCH_DEFAULTS.rate, describe: "probes started per second" },
+      interval: {
+        type: "number",
+        default: WATCH_DEFAULTS.intervalMs / 1000,
+        describe: "seconds between report lines",
+      },
+      duration: { type: "number", describe: "seconds to watch (default: until SIGINT or SIGTERM)" },
+      persist: {
+        type: "number",
+        default: WATCH_DEFAULTS.persistMs / 1000,
+        describe: "seconds a split matching no remaining step must hold, with no change, before it FAILs",
+      },
+      concurrency: {
+        alias: "c",
+        type: "number",
+        default: WATCH_DEFAULTS.concurrency,
+        describe: "probes in flight at most",
+      },
+      "connect-timeout": { type: "number", default: 2, describe: "seconds to wait for a connection" },
+      timeout: { type: "number", default: 2, describe: "seconds to wait for each reply" },
+      confidence: { type: "number", default: 0.99, describe: "confidence of each step's verdict" },
+      tolerance: {
+        type: "number",
+        default: 0.05,
+        describe: "allowed distance of each share from its weight",
+      },
+      "max-error-rate": { type: "number", default: 0.01, describe: "largest share of failed probes" },
+      json: {
+        type: "boolean",
+        default: false,
+        describe: "NDJSON on stdout: one event a line (window, change, step, summary)",
+      },
+      report: {
+        type: "string",
+        describe: "also write a self-contained HTML report of the timeline to this file",
+      },
+    })
+    .epilog(
+      "Exit codes: 0 every step seen in order (without steps: the split since the last change PASSes); 1 a split that matches no remaining step persists, or a step was missed; 2 the time ran out first; 3 errors; 64 usage error.",
+    );
+  return withCliConventions(parser).parseSync();
+}
+
+type Arguments = ReturnType<typeof parseArguments>;
+
+/** `--expect-steps`: positional splits separated by commas, or named ones separated by semicolons. */
+function parseSteps(spec: string, labels: string[] | undefined): Expectation[] {
+  const parts = spec.includes("=") ? spec.split(";") : spec.split(/[,;]/);
+  return parts.map((part) => asUsage("--expect-steps", () => parseExpectation(part.trim(), labels)));
+}
+
+function watchOptions(args: Arguments): WatchOptions {
+  const { host, port } = resolveTarget(args.target, process.env);
+  const given = [args.expect, args.expectSteps, args.expectFrom].filter((value) => value !== undefined);
+  if (given.length > 1) throw new UsageError("give one of --expect, --expect-steps or --expect-from");
+  const labels = args.labels?.split(",").map((label) => label.trim());
+  const steps =
+    args.expectSteps !== undefined ? parseSteps(args.expectSteps, labels) : [readExpectation(args)];
+  const options: WatchOptions = {
+    host,
+    port,
+    steps,
+    rate: args.rate,
+    intervalMs: args.interval * 1000,
+    persistMs: args.persist * 1000,
+    durationMs: args.duration === undefined ? undefined : args.duration * 1000,
+    concurrency: args.concurrency,
+    connectTimeoutMs: args.connectTimeout * 1000,
+    timeoutMs: args.timeout * 1000,
+    confidence: args.confidence,
+    tolerance: args.tolerance,
+    maxErrorRate: args.maxErrorRate,
+  };
+  return options;
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const listShares = (shares: Shares) =>
+  Object.entries(shares)
+    .map(([label, share]) => `${label} ${(share * 100).toFixed(1)}%`)
+    .join(" ");
+
+/** One line of text per event, as people read a live log. */
+export function formatWatchEvent(event: WatchEvent): string {
+  switch (event.event) {
+    case "window": {
+      const { segment } = event;
+      const bounds = Object.entries(segment.intervals)
+        .map(([label, b]) => `${label} [${(b.lower * 100).toFixed(1)}, ${(b.upper * 100).toFixed(1)}]`)
+        .join(" ");
+      return `${seconds(event.atMs).padStart(8)}  ${String(event.probes).padStart(5)} probes${event.failed ? ` (${event.failed} failed)` : ""}  ${listShares(event.shares)}  | since ${seconds(segment.startMs)} (${segment.probes}): ${listShares(segment.shares)}  bounds ${bounds}`;
+    }
+    case "change":
+      return `${seconds(event.detectedAtMs).padStart(8)}  CHANGE near ${seconds(event.atMs)}: ${listShares(event.before)} → ${listShares(event.after)}`;
+    case "step":
+      return `${seconds(event.atMs).padStart(8)}  STEP ${event.step + 1} PASSED: ${event.split}${event.missed.length > 0 ? ` (missed: ${event.missed.join(", ")})` : ""}`;
+    case "summary":
+      return `${event.target}: ${event.probes} probes in ${seconds(event.durationMs)}, ${event.changes} changes, stopped by ${event.stoppedBy}\n${event.verdict}: ${event.reason}`;
+  }
+}
+
+export async function runWatchCommand(argv: string[]): Promise<void> {
+  const { args, options } = parseOrExit(PROGRAM, () => {
+    const parsed = parseArguments(argv);
+    const built = watchOptions(parsed);
+    try {
+      resolveWatchOptions(built);
+    } catch (error) {
+      throw error instanceof ProberOptionError ? usageFromOptionError(error) : error;
+    }
+    return { args: parsed, options: built };
+  });
+  const events: WatchEvent[] = [];
+  const print = (event: WatchEvent) => {
+    if (args.report !== undefined) events.push(event);
+    process.stdout.write(`${args.json ? JSON.stringify(event) : formatWatchEvent(event)}\n`);
+  };
+  const summary = await runWatch({ ...options, onEvent: print, signal: interruptOnSignals() });
+  if (args.report !== undefined) writeFileSync(args.report, watchReportHtml(events));
+  process.exitCode = EXIT_CODES[summary.verdict];
+}
