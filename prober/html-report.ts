@@ -1,14 +1,19 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import type { CampaignReport } from "./probe-campaign.js";
 import type { WatchEvent } from "./split-watch.js";
 
 /**
- * Self-contained HTML reports: uPlot (its minified script and stylesheet, shipped beside this module by
- * the build) and the data are inlined, so nothing is fetched when the file is opened. One chart per
+ * Self-contained HTML reports: uPlot (its minified script and stylesheet) and the data are inlined, so nothing is fetched when the file is opened. One chart per
  * version: its share, the anytime-valid bounds as a band, the tolerance band's edges, and vertical marks
  * for segment starts, changes and steps.
  */
-const asset = (name: string) => readFileSync(new URL(`./vendor/${name}`, import.meta.url), "utf8");
+function asset(name: string): string {
+  const beside = new URL(`./vendor/${name}`, import.meta.url);
+  // Beside the module in dist/ and in the image's bundle; from the package when run from source.
+  const path = existsSync(beside) ? beside : createRequire(import.meta.url).resolve(`uplot/dist/${name}`);
+  return readFileSync(path, "utf8");
+}
 
 /** JSON safe inside a <script> element. */
 const embed = (value: unknown) => JSON.stringify(value).replace(/</g, "\\u003c");
@@ -33,7 +38,6 @@ const RENDER = `
 const data = JSON.parse(document.getElementById("report-data").textContent);
 const charts = document.getElementById("charts");
 let series = 0;
-let marks = 0;
 for (const version of data.versions) {
   const box = document.createElement("section");
   box.className = "chart";
@@ -55,16 +59,13 @@ for (const version of data.versions) {
     );
   }
   const drawMarks = (u) => {
-    for (const old of box.querySelectorAll(".mark")) old.remove();
+    for (const old of u.over.querySelectorAll(".mark")) old.remove();
     for (const mark of data.marks) {
-      const left = u.valToPos(mark.x, "x");
       const div = document.createElement("div");
       div.className = "mark mark-" + mark.kind;
       div.title = mark.text;
-      div.style.left = u.over.offsetLeft + left + "px";
-      div.style.top = u.over.offsetTop + "px";
-      div.style.height = u.over.clientHeight + "px";
-      u.root.appendChild(div);
+      div.style.left = Math.max(0, Math.min(u.over.clientWidth, u.valToPos(mark.x, "x"))) + "px";
+      u.over.appendChild(div);
     }
   };
   const plot = new uPlot(
@@ -80,9 +81,13 @@ for (const version of data.versions) {
     box,
   );
   series += plot.series.length - 1;
-  marks += box.querySelectorAll(".mark").length;
 }
-document.body.dataset.rendered = JSON.stringify({ charts: data.versions.length, series, marks });
+// uPlot draws on its next turn: count what it drew after that.
+setTimeout(() => {
+  const marks = document.querySelectorAll(".mark").length;
+  const charts = document.querySelectorAll(".uplot").length;
+  document.body.dataset.rendered = JSON.stringify({ charts, series, marks });
+}, 0);
 `;
 
 const STYLE = `
@@ -91,7 +96,7 @@ h1 { font-size: 20px; } h2 { font-size: 15px; margin: 12px 0 4px; }
 .verdict { font-weight: 600; padding: 6px 10px; border-radius: 4px; display: inline-block; }
 .verdict-PASS { background: #dff3e2; } .verdict-FAIL { background: #fbe0e0; }
 .verdict-INCONCLUSIVE { background: #fff3cd; } .verdict-ERROR { background: #f3d9fa; }
-.mark { position: absolute; width: 0; border-left: 2px solid; pointer-events: auto; }
+.mark { position: absolute; top: 0; bottom: 0; width: 0; border-left: 2px solid; }
 .mark-segment, .mark-change { border-color: #d9822b; } .mark-step { border-color: #2a9d3a; border-left-style: dashed; }
 table { border-collapse: collapse; margin-top: 12px; } td, th { border: 1px solid #ccc; padding: 3px 8px; text-align: left; }
 `;
