@@ -9,6 +9,7 @@ import { type ImageSize, measureImageSize } from "./image-size.js";
 import { buildPeers } from "./peer-binaries.js";
 import { benchProber, type ProberFigures } from "./prober-bench.js";
 import { benchServers, type ServerFigures } from "./server-bench.js";
+import { benchStatistics, type StatisticsFigures } from "./statistics-bench.js";
 import { lineChart } from "./svg-chart.js";
 
 interface Ratio {
@@ -92,6 +93,7 @@ function markdown(
   prober: ProberFigures | undefined,
   ratios: Ratio[],
   image: ImageSize | undefined,
+  statistics: StatisticsFigures | undefined,
 ): string {
   const lines = [
     `# Benchmark results`,
@@ -160,6 +162,7 @@ function markdown(
       "",
     );
   }
+  if (statistics) lines.push(...statisticsMarkdown(statistics));
   if (image) {
     const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
     lines.push(
@@ -170,6 +173,46 @@ function markdown(
     );
   }
   return `${lines.join("\n")}\n`;
+}
+
+const pct = (share: number, digits = 2) => `${(share * 100).toFixed(digits)}%`;
+
+function statisticsMarkdown(statistics: StatisticsFigures): string[] {
+  const lines = [
+    "## Prober statistics (seeded simulation through the library, defaults: 99%, ±5 pp)",
+    "",
+    "| situation | claim | runs | rate of the verdict named | 95% interval (Wilson) | median probes | 90th pct | median after the change |",
+    "|---|---|---|---|---|---|---|---|",
+  ];
+  for (const s of statistics.scenarios) {
+    lines.push(
+      `| ${s.name} | ${s.claim} | ${s.runs} | ${s.verdict} ${pct(s.rate)} | [${pct(s.interval.lower)}, ${pct(s.interval.upper)}] | ${s.medianProbes} | ${s.p90Probes} | ${s.medianAfterChange ?? "-"} |`,
+    );
+  }
+  lines.push("", "| fixed-sample test for the same question | probes |", "|---|---|");
+  for (const f of statistics.fixedSample) lines.push(`| ${f.question} | ${f.probes} |`);
+  const { watch } = statistics;
+  lines.push(
+    "",
+    `**watch**: ${watch.falseAlarms} change alarms over ${watch.stillHours} simulated hours of a still 80:20 at 150 probes/s (${watch.stillHours * 540_000} probes).`,
+    "",
+    "| change | median delay, probes | 90th pct | median at 150 probes/s |",
+    "|---|---|---|---|",
+    ...watch.delays.map(
+      (d) => `| ${d.change} | ${d.medianProbes} | ${d.p90Probes} | ${d.medianSecondsAt150.toFixed(2)} s |`,
+    ),
+    "",
+    `Memory: ${watch.memory.probes} real probes through the loopback splitter in ${watch.memory.seconds.toFixed(0)} s: RSS ${watch.memory.rssStartMb.toFixed(0)} MB before, ${watch.memory.rssEndMb.toFixed(0)} MB after (heap ${watch.memory.heapEndMb.toFixed(0)} MB).`,
+    "",
+    "| gateway | configured | probes | observed share of one | 99% bounds | verdict at ±1 pp |",
+    "|---|---|---|---|---|---|",
+    ...statistics.gateways.map(
+      (g) =>
+        `| ${g.gateway} | ${g.configured} | ${g.probes} | ${pct(g.shareOfOne)} | [${pct(g.interval.lower)}, ${pct(g.interval.upper)}] | ${g.verdict} |`,
+    ),
+    "",
+  );
+  return lines;
 }
 
 /** One line per server kind against a log-scale x axis. */
@@ -198,7 +241,7 @@ async function main(): Promise<void> {
         default: false,
         describe: "tiny durations: checks the harness, not the figures",
       },
-      only: { choices: ["server", "prober"] as const, describe: "run one half" },
+      only: { choices: ["server", "prober", "statistics"] as const, describe: "run one part" },
       compare: { type: "boolean", default: false, describe: "exit 1 when a ratio is below its goal" },
       out: {
         type: "string",
@@ -220,7 +263,7 @@ async function main(): Promise<void> {
   };
 
   const servers: ServerFigures[] = [];
-  if (args.only !== "prober") {
+  if (args.only === undefined || args.only === "server") {
     process.stderr.write(`bench: servers ${Object.keys(SERVER_KINDS).join(", ")}\n`);
     servers.push(
       ...(await benchServers(Object.keys(SERVER_KINDS) as ServerKind[], {
@@ -233,7 +276,18 @@ async function main(): Promise<void> {
     );
   }
   let prober: ProberFigures | undefined;
-  if (args.only !== "server") {
+  let statistics: StatisticsFigures | undefined;
+  if (args.only === undefined || args.only === "statistics") {
+    process.stderr.write("bench: prober statistics\n");
+    statistics = await benchStatistics({
+      runs: args.quick ? 10 : 2000,
+      watchHours: args.quick ? 1 : 10,
+      delayRuns: args.quick ? 5 : 500,
+      memoryProbes: args.quick ? 2000 : 540_000,
+      gatewayProbes: args.quick ? 2000 : 30_000,
+    });
+  }
+  if (args.only === undefined || args.only === "prober") {
     process.stderr.write("bench: prober\n");
     prober = await benchProber({
       seconds,
@@ -255,9 +309,9 @@ async function main(): Promise<void> {
   mkdirSync(args.out, { recursive: true });
   writeFileSync(
     `${args.out}/bench.json`,
-    `${JSON.stringify({ machine, servers, prober, ratios, image }, null, 2)}\n`,
+    `${JSON.stringify({ machine, servers, prober, statistics, ratios, image }, null, 2)}\n`,
   );
-  writeFileSync(`${args.out}/bench.md`, markdown(machine, servers, prober, ratios, image));
+  writeFileSync(`${args.out}/bench.md`, markdown(machine, servers, prober, ratios, image, statistics));
   if (servers.length > 0) {
     writeFileSync(
       `${args.out}/throughput.svg`,

@@ -26,7 +26,7 @@ function table(rows: string[][]): string {
 /** The report as people read it: a table per version, the evidence, then the verdict line last. */
 export function formatReport(report: CampaignReport): string {
   const level = `${Math.round(report.confidence * 1000) / 10}%`;
-  const rows = [["version", "expected", "observed", `${level} interval`, "replies", "p50 ms", "p99 ms"]];
+  const rows = [["version", "expected", "observed", `${level} bounds`, "replies", "p50 ms", "p99 ms"]];
   for (const [label, expected] of Object.entries(report.expected)) {
     const interval = report.intervals[label];
     rows.push([
@@ -54,6 +54,11 @@ export function formatReport(report: CampaignReport): string {
     const { connections, sameVersion } = report.stickiness;
     lines.push(
       `${sameVersion} of ${connections} connections kept one version for all their lines (TCP routing picks a version per connection)`,
+    );
+  }
+  if (report.convergedAfterMs !== null) {
+    lines.push(
+      `new weights seen at the gateway ${(report.convergedAfterMs / 1000).toFixed(2)} s after the start (probe ${report.convergedAfterProbes}), ${report.segments.length} segments`,
     );
   }
   if (report.probesToSettle !== null) {

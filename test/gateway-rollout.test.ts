@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseExpectation } from "../prober/expectation.js";
 import { runProbeCampaign } from "../prober/probe-campaign.js";
+import { formatReport } from "../prober/report-format.js";
 import { type EchoServerProcess, startEchoServerProcess } from "./support/echo-server-process.js";
 import { type GatewayBackend, type L4Gateway, startGateway } from "./support/l4-gateway.js";
 import { lateEchoServer } from "./support/late-echo-server.js";
@@ -93,6 +94,9 @@ for (const kind of ["nginx", "haproxy"] as const) {
       ).toBeGreaterThanOrEqual(2);
       expect(report.convergedAfterMs).not.toBeNull();
       expect(Math.abs((report.convergedAfterMs as number) - reloadedAtMs)).toBeLessThan(1000);
+      expect(formatReport(report)).toMatch(
+        /^new weights seen at the gateway \d+\.\d\d s after the start \(probe \d+\), \d+ segments$/m,
+      );
     }, 60_000);
 
     it("FAILs when the wait ends on a reload to a wrong split (50:50)", async () => {

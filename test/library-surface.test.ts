@@ -43,6 +43,19 @@ describe("the programs under test", () => {
   });
 });
 
+describe("the README's layout section", () => {
+  it("names every module of server/, prober/, splitter/ and common/", () => {
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const layout = readme.slice(readme.indexOf("## Layout"));
+    const unnamed = ["server", "prober", "splitter", "common"].flatMap((dir) =>
+      readdirSync(join(ROOT, dir))
+        .filter((name) => name.endsWith(".ts") && !layout.includes(`\`${name}\``))
+        .map((name) => `${dir}/${name}`),
+    );
+    expect(unnamed).toEqual([]);
+  });
+});
+
 describe("the README's library example", () => {
   let one: EchoServerProcess;
   let two: EchoServerProcess;
@@ -61,7 +74,7 @@ describe("the README's library example", () => {
 
   it("runs as written against a real 80:20 split and prints PASS twice", async () => {
     const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-    const example = /### Library API\n```ts\n([\s\S]*?)\n```/.exec(readme)?.[1];
+    const example = /### Library API\n[\s\S]*?```ts\n([\s\S]*?)\n```/.exec(readme)?.[1];
     expect(example).toBeDefined();
     // Inside the package, so that `tcp-echo/prober` resolves to this checkout, as it would once installed.
     const dir = mkdtempSync(join(ROOT, ".readme-example-"));

@@ -189,7 +189,7 @@ describe("prober against tcp-echo servers behind a weighted splitter", () => {
     route(80, 20);
     const run = await runProber(["--expect", "80:20", target]);
     const lines = run.stdout.split("\n");
-    expect(lines[1]).toMatch(/^version\s+expected\s+observed\s+99% interval\s+replies\s+p50 ms\s+p99 ms$/);
+    expect(lines[1]).toMatch(/^version\s+expected\s+observed\s+99% bounds\s+replies\s+p50 ms\s+p99 ms$/);
     expect(lines[2]).toMatch(/^one\s+80.0%\s+\d+\.\d%\s+\[\d+\.\d%, \d+\.\d%\]\s+\d+/);
     expect(lines.at(-1)).toMatch(/^PASS: every version within ±5.0 pp of its weight at 99% confidence/);
     expect(run.stderr).toBe("");

@@ -2,13 +2,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "../../devtools/free-port.js";
+import { type GatewayBackend, haproxyConfig, nginxConfig } from "../../devtools/gateway-config.js";
 import { spawnTracked, type TrackedProcess } from "./child-processes.js";
 
-export interface GatewayBackend {
-  name: string;
-  port: number;
-  weight: number;
-}
+export type { GatewayBackend } from "../../devtools/gateway-config.js";
 
 /** A real weighted L4 proxy (HAProxy or nginx stream) run as a user process on loopback. */
 export interface L4Gateway {
@@ -17,59 +14,6 @@ export interface L4Gateway {
   /** Rewrites the config and reloads gracefully: open connections stay on their backend. */
   reload(backends: GatewayBackend[]): Promise<void>;
   stop(): Promise<void>;
-}
-
-function haproxyConfig(port: number, backends: GatewayBackend[]): string {
-  return [
-    "global",
-    "  maxconn 8000",
-    "defaults",
-    "  mode tcp",
-    "  timeout connect 2s",
-    "  timeout client 60s",
-    "  timeout server 60s",
-    "frontend tcp_echo",
-    `  bind 127.0.0.1:${port}`,
-    "  default_backend versions",
-    "backend versions",
-    // Not an exact weighted random pick: a draw on a consistent-hash ring, and by default the less loaded of
-    // two draws, so the real split follows backend speed (README, "HAProxy's real split"). Calibration goes
-    // through nginx; what HAProxy really does is for the prober to reveal.
-    "  balance random",
-    ...backends.map((b) => `  server ${b.name} 127.0.0.1:${b.port} weight ${b.weight}`),
-    "",
-  ].join("\n");
-}
-
-function nginxConfig(dir: string, port: number, backends: GatewayBackend[]): string {
-  return [
-    "load_module /usr/lib/nginx/modules/ngx_stream_module.so;",
-    "daemon off;",
-    "master_process on;",
-    "worker_processes 1;",
-    `pid ${dir}/nginx.pid;`,
-    "error_log stderr notice;",
-    "events { worker_connections 4096; }",
-    "stream {",
-    "  upstream versions {",
-    "    random;",
-    // nginx has no weight 0: such a server is marked down instead.
-    // max_fails=0: no passive health check, as Envoy's TCP proxy without outlier detection; a dead
-    // backend keeps its share of connections (each fails) instead of leaving the split.
-    ...backends.map(
-      (b) => `    server 127.0.0.1:${b.port} ${b.weight > 0 ? `weight=${b.weight} max_fails=0` : "down"};`,
-    ),
-    "  }",
-    "  server {",
-    `    listen 127.0.0.1:${port};`,
-    "    proxy_pass versions;",
-    // Like Envoy's TCP proxy (one connect attempt), a dead backend fails the connection.
-    "    proxy_next_upstream off;",
-    "    proxy_connect_timeout 2s;",
-    "  }",
-    "}",
-    "",
-  ].join("\n");
 }
 
 const RELOAD_RETRY_MS = 500;

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Builds kube-apiserver and etcd into .cache/bin from the Go module proxy, at the versions pinned in
+# scripts/tool-versions.env, only when missing. `go install` refuses k8s.io/kubernetes (its go.mod
+# replaces the k8s.io/* modules with ./staging paths), so a throwaway wrapper module requires it and
+# replaces each staging module with its published v0.x build; etcd's server module likewise gets its
+# sibling modules at the same version.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/tool-versions.env
+BIN="$PWD/.cache/bin"
+WORK="$PWD/.cache/kube-build"
+mkdir -p "$BIN"
+
+if [ "$(cat "$BIN/kube-apiserver.version" 2>/dev/null)" != "$KUBERNETES_VERSION" ]; then
+  echo "build-kube-tools: kube-apiserver $KUBERNETES_VERSION"
+  rm -rf "$WORK/kubernetes" && mkdir -p "$WORK/kubernetes" && cd "$WORK/kubernetes"
+  staging="v0.${KUBERNETES_VERSION#v1.}"
+  mod=$(go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+  {
+    echo "module tcp-echo.local/kube-apiserver"
+    echo "go 1.24"
+    echo "require k8s.io/kubernetes $KUBERNETES_VERSION"
+    sed -n 's#^\t\(k8s.io/[a-z0-9-]*\) => ./staging/.*#replace \1 => \1 '"$staging"'#p' "$mod"
+  } > go.mod
+  echo 'package main; import _ "k8s.io/kubernetes/cmd/kube-apiserver"' > tools.go
+  go mod tidy >/dev/null 2>&1 || go mod tidy
+  version_flags="-X k8s.io/component-base/version.gitVersion=$KUBERNETES_VERSION -X k8s.io/client-go/pkg/version.gitVersion=$KUBERNETES_VERSION"
+  CGO_ENABLED=0 go build -ldflags "$version_flags" -o "$BIN/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
+  echo "$KUBERNETES_VERSION" > "$BIN/kube-apiserver.version"
+  cd - >/dev/null
+fi
+
+if [ "$(cat "$BIN/etcd.version" 2>/dev/null)" != "$ETCD_VERSION" ]; then
+  echo "build-kube-tools: etcd $ETCD_VERSION"
+  rm -rf "$WORK/etcd" && mkdir -p "$WORK/etcd" && cd "$WORK/etcd"
+  {
+    echo "module tcp-echo.local/etcd"
+    echo "go 1.24"
+    echo "require go.etcd.io/etcd/server/v3 $ETCD_VERSION"
+    for sibling in api/v3 client/pkg/v3 client/v3 pkg/v3; do
+      echo "replace go.etcd.io/etcd/$sibling => go.etcd.io/etcd/$sibling $ETCD_VERSION"
+    done
+  } > go.mod
+  echo 'package main; import _ "go.etcd.io/etcd/server/v3"' > tools.go
+  go mod tidy >/dev/null 2>&1 || go mod tidy
+  CGO_ENABLED=0 go build -o "$BIN/etcd" go.etcd.io/etcd/server/v3
+  echo "$ETCD_VERSION" > "$BIN/etcd.version"
+  cd - >/dev/null
+fi
