@@ -16,6 +16,20 @@ const logSumExp = (terms: number[]) => {
   return top === -Infinity ? top : top + Math.log(terms.reduce((sum, t) => sum + Math.exp(t - top), 0));
 };
 
+/** The prior's mass beyond the edge depends on the criteria only: computed once per edge and prior. */
+const priorMasses = new Map<string, number>();
+function priorMassOf(edge: number, a: number, b: number, upperTail: boolean): number {
+  const key = `${edge} ${a} ${b} ${upperTail}`;
+  let mass = priorMasses.get(key);
+  if (mass === undefined) {
+    mass = betainc(edge, a, b, true, upperTail);
+    // Bounded: the display bounds bisect over edges, and a long-lived process sees many criteria.
+    if (priorMasses.size > 10_000) priorMasses.clear();
+    priorMasses.set(key, mass);
+  }
+  return mass;
+}
+
 /** A component's mean moved inside the alternative (edge, 1) or (0, edge) when it lies outside it. */
 function alternativeMean(mean: number, edge: number, side: Side): number {
   if (side === "above") return mean > edge && mean < 1 ? mean : (edge + 1) / 2;
@@ -45,7 +59,7 @@ export function logMixtureEvidence(
     const a = component.strength * mean;
     const b = component.strength * (1 - mean);
     const posteriorMass = betainc(edge, a + successes, b + failures, true, upperTail);
-    const priorMass = betainc(edge, a, b, true, upperTail);
+    const priorMass = priorMassOf(edge, a, b, upperTail);
     return (
       Math.log(component.weight) +
       betaln(a + successes, b + failures) -

@@ -103,7 +103,8 @@ export async function runProbeCampaign(campaignOptions: CampaignOptions): Promis
 
   const count = (outcome: ProbeOutcome, startedMs: number) => {
     test.record(outcome, startedMs);
-    if (options.trace && isCheckpoint(loop.counted)) {
+    // The trace's points are sparser than the checks: bounds cost a bisection each.
+    if (options.trace && isCheckpoint(loop.counted, 100)) {
       const { judgement, alpha } = test.current;
       trace.push({
         probes: loop.counted,

@@ -25,6 +25,7 @@ export class ProbeLoop {
   private readonly controller = new AbortController();
   private readonly order = new StartOrder<{ outcome: ProbeOutcome; startedMs: number }>();
   private startedProbes = 0;
+  private handedOn = 0;
   private stopped = false;
 
   constructor(private readonly options: ProbeLoopOptions) {}
@@ -34,9 +35,9 @@ export class ProbeLoop {
     return this.controller.signal;
   }
 
-  /** Outcomes handed on so far. */
+  /** Outcomes handed on so far (one by one: a probe that finishes late releases several at once). */
   get counted(): number {
-    return this.order.released;
+    return this.handedOn;
   }
 
   /** Starts no more probes; with `abort`, ends those in flight at once, and they are not handed on. */
@@ -64,6 +65,7 @@ export class ProbeLoop {
         );
         if (this.signal.aborted) continue;
         for (const result of this.order.add(sequence, { outcome, startedMs })) {
+          this.handedOn += 1;
           options.onOutcome(result.outcome, result.startedMs);
         }
       }

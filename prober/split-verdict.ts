@@ -79,13 +79,13 @@ export const METHOD =
 
 /**
  * The mixing priors, tuned by seeded simulation (README, "The statistics"). PASS side: mostly
- * concentrated on the expected share, where the truth is expected, with a fifth near the edge for truths
+ * concentrated on the expected share, where the truth is expected, with a tenth near the edge for truths
  * inside the band but close to it. FAIL side: centred one tolerance beyond the edge, with a broad part so
  * that a split far off (50:50 for 80:20) fails within tens of probes.
  */
 const passPrior = (expectedShare: number, edge: number, side: Side, tolerance: number): BetaComponent[] => [
-  { weight: 0.8, mean: expectedShare, strength: 3200 },
-  { weight: 0.2, mean: side === "above" ? edge + tolerance / 2 : edge - tolerance / 2, strength: 1000 },
+  { weight: 0.9, mean: expectedShare, strength: 6400 },
+  { weight: 0.1, mean: side === "above" ? edge + tolerance / 2 : edge - tolerance / 2, strength: 1000 },
 ];
 const failPrior = (edge: number, side: Side, tolerance: number): BetaComponent[] => {
   const mean = side === "above" ? edge + tolerance : edge - tolerance;
@@ -192,18 +192,36 @@ export function judgeSplit(
 
   const active = expected.shares.filter((share) => share > 0).length;
   const failAlpha = alpha / (2 * independentVersions(active));
-  const versions = expected.labels.map((label, i): VersionEvidence => {
+  // Two versions: the second's tests are the first's mirrored (its share is 1 minus the first's).
+  const mirrored = expected.labels.length === 2 && active === 2;
+  const versions: VersionEvidence[] = [];
+  expected.labels.forEach((label, i) => {
     const count = observation.counts[label] ?? 0;
     const expectedShare = expected.shares[i] as number;
     const band = {
       lower: Math.max(0, expectedShare - tolerance),
       upper: Math.min(1, expectedShare + tolerance),
     };
+    const first = versions[0]?.shown;
     const shown =
-      expectedShare > 0 && replies > 0
-        ? shownFor(count, replies, expectedShare, band, tolerance, alpha, failAlpha)
-        : NOTHING_SHOWN;
-    return { label, expectedShare, count, observedShare: replies === 0 ? 0 : count / replies, band, shown };
+      mirrored && i === 1 && first
+        ? {
+            aboveLower: first.belowUpper,
+            belowUpper: first.aboveLower,
+            belowBand: first.aboveBand,
+            aboveBand: first.belowBand,
+          }
+        : expectedShare > 0 && replies > 0
+          ? shownFor(count, replies, expectedShare, band, tolerance, alpha, failAlpha)
+          : NOTHING_SHOWN;
+    versions.push({
+      label,
+      expectedShare,
+      count,
+      observedShare: replies === 0 ? 0 : count / replies,
+      band,
+      shown,
+    });
   });
   const errorsShownAbove =
     (previous?.errorsShownAbove ?? false) ||

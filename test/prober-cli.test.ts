@@ -217,6 +217,7 @@ describe("prober against tcp-echo servers behind a weighted splitter", () => {
         "segments",
         "convergedAfterMs",
         "convergedAfterProbes",
+        "trace",
         "shares",
         "stickiness",
         "stoppedBy",
@@ -231,6 +232,7 @@ describe("prober against tcp-echo servers behind a weighted splitter", () => {
     expect(report.method).toMatch(/mixture sequential probability ratio tests/);
     expect(report.segments).toHaveLength(1);
     expect(report.convergedAfterMs).toBeNull();
+    expect(report.trace).toBeNull();
     expect(report.pValue).toBe(report.goodnessOfFit.pValue);
   });
 });
