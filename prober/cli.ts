@@ -4,7 +4,7 @@ import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { parseOrExit, withCliConventions } from "../common/cli-conventions.js";
 import { exitWithError, UsageError } from "../common/cli-failure.js";
-import { EXIT_CODES } from "../common/exit-codes.js";
+import { EXIT_CODES, exitCodeForSystemError } from "../common/exit-codes.js";
 import { CAMPAIGN_DEFAULTS, type CampaignOptions, resolveCampaignOptions } from "./campaign-options.js";
 import { interruptOnSignals, joinStdinDash, readExpectation, usageFromOptionError } from "./cli-arguments.js";
 import { campaignReportHtml } from "./html-report.js";
@@ -21,7 +21,7 @@ function parseArguments(argv: string[]) {
   const parser = yargs(joinStdinDash(argv))
     .scriptName(PROGRAM)
     .usage(
-      "$0 --expect 80:20 [host:port] [options]\n$0 watch [host:port] --expect-steps 100:0,80:20 [options]   (see prober watch --help)\n\nProbes a TCP endpoint with many fresh connections, classifies each reply by its tcp-echo prefix, and decides whether the traffic split matches the expected weights.",
+      "$0 --expect 80:20 [host:port] [options]\n$0 watch [host:port] --expect-steps 100:0,80:20 [options]   (see prober watch --help)\n$0 serve [--listen HOST:PORT] [--token-file FILE]   (see prober serve --help)\n\nProbes a TCP endpoint with many fresh connections, classifies each reply by its tcp-echo prefix, and decides whether the traffic split matches the expected weights.",
     )
     .command("$0 [target]", false)
     .positional("target", {
@@ -132,6 +132,12 @@ async function main(): Promise<void> {
     await runWatchCommand(argv.slice(1));
     return;
   }
+  if (argv[0] === "serve") {
+    // Loaded only here: the HTTP server and its metrics are no cost to a one-shot check.
+    const { runServeCommand } = await import("./serve-command.js");
+    await runServeCommand(argv.slice(1));
+    return;
+  }
   const { args, options } = parseOrExit(PROGRAM, () => {
     const parsed = parseArguments(argv);
     return { args: parsed, options: validated(campaignOptions(parsed)) };
@@ -150,5 +156,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  exitWithError(PROGRAM, error instanceof Error ? error.message : String(error), EXIT_CODES.SOFTWARE);
+  const code = (error as NodeJS.ErrnoException).code;
+  const exit = code === undefined ? EXIT_CODES.SOFTWARE : exitCodeForSystemError(code);
+  exitWithError(PROGRAM, error instanceof Error ? error.message : String(error), exit);
 });
