@@ -9,12 +9,18 @@ export const EXIT_CODES = {
   ERROR: 3,
   /** EX_USAGE: bad arguments. */
   USAGE: 64,
+  /** EX_DATAERR: the input is there but unusable (a cluster object without tcp weights). */
+  DATA_ERROR: 65,
+  /** EX_NOINPUT: the input does not exist (a cluster object not found). */
+  NO_INPUT: 66,
   /** EX_UNAVAILABLE: the address is in use or not available. */
   UNAVAILABLE: 69,
   /** EX_SOFTWARE: an internal failure, not the user's input. */
   SOFTWARE: 70,
-  /** EX_NOPERM: permission denied (a port below 1024 without the capability). */
+  /** EX_NOPERM: permission denied (a port below 1024 without the capability; a verb the API server refuses). */
   NO_PERMISSION: 77,
+  /** EX_CONFIG: no configuration to work with (no cluster configured). */
+  CONFIG: 78,
 } as const;
 
 /** The exit code for an OS error code met while opening a port. */

@@ -1,3 +1,4 @@
+import type { ClusterSource } from "./cluster-reference.js";
 import type { Expectation } from "./expectation.js";
 import { ProberOptionError } from "./prober-errors.js";
 import type { ProbeOutcome } from "./tcp-probe.js";
@@ -35,6 +36,8 @@ export interface CampaignOptions {
   stopWhenSettled?: boolean | undefined;
   /** Follow a split that changes (new weights on their way): probe until it PASSes or the budget ends. */
   followChanges?: boolean | undefined;
+  /** Where `expected` was read from (a cluster object), carried into the report. */
+  expectedFrom?: ClusterSource | undefined;
   /** Record each version's share and bounds at every checkpoint in `report.trace` (for the HTML report). */
   trace?: boolean | undefined;
   /** Ends the campaign early, as SIGINT does: the report covers what was seen. */
@@ -60,7 +63,7 @@ export const CAMPAIGN_DEFAULTS = {
   trace: false,
 } as const;
 
-type Hooks = "rate" | "signal" | "probe" | "onProgress";
+type Hooks = "rate" | "signal" | "probe" | "onProgress" | "expectedFrom";
 export type ResolvedCampaignOptions = {
   [K in Exclude<keyof CampaignOptions, Hooks>]-?: Exclude<CampaignOptions[K], undefined>;
 } & Pick<CampaignOptions, Hooks>;

@@ -1,5 +1,12 @@
 import { readFileSync } from "node:fs";
-import { UsageError } from "../common/cli-failure.js";
+import { exitWithError, UsageError } from "../common/cli-failure.js";
+import { EXIT_CODES } from "../common/exit-codes.js";
+import {
+  ClusterError,
+  type ClusterReference,
+  type ClusterSource,
+  parseClusterReference,
+} from "./cluster-reference.js";
 import { type Expectation, parseExpectation } from "./expectation.js";
 import { expectationFromManifest, parseLabelMap } from "./manifest-expectation.js";
 import { ExpectationError, type ProberOptionError } from "./prober-errors.js";
@@ -10,6 +17,7 @@ export interface ExpectationArguments {
   labels?: string | undefined;
   expectFrom?: string | undefined;
   map?: string | undefined;
+  namespace?: string | undefined;
 }
 
 /** A library option's name as the flag that sets it: maxErrorRate → --max-error-rate. */
@@ -25,6 +33,49 @@ export function joinStdinDash(argv: string[]): string[] {
         ? ["--expect-from=-"]
         : [word],
   );
+}
+
+/** A split given on the command line or in a file, or a cluster object to read it from. */
+export type ExpectationSource = { expected: Expectation } | { cluster: ClusterReference };
+
+/** `--expect-from virtualservice/NAME` or `tcproute/NAME` (kubectl's form): read live; anything else as before. */
+export function expectationSource(args: ExpectationArguments): ExpectationSource {
+  const cluster = args.expectFrom === undefined ? undefined : parseClusterReference(args.expectFrom);
+  if (cluster !== undefined && args.expect === undefined) return { cluster };
+  if (args.namespace !== undefined) throw new UsageError("--namespace goes with --expect-from KIND/NAME");
+  return { expected: readExpectation(args) };
+}
+
+const CLUSTER_EXIT: Record<ClusterError["reason"], number> = {
+  "not-found": EXIT_CODES.NO_INPUT,
+  "no-weights": EXIT_CODES.DATA_ERROR,
+  forbidden: EXIT_CODES.NO_PERMISSION,
+  "no-cluster": EXIT_CODES.CONFIG,
+  unreachable: EXIT_CODES.UNAVAILABLE,
+};
+
+/** The expected split, reading a cluster object when asked; a failure is one line and its exit code. */
+export async function resolveExpectation(
+  program: string,
+  source: ExpectationSource,
+  args: ExpectationArguments,
+): Promise<{ expected: Expectation; expectedFrom: ClusterSource | undefined }> {
+  if ("expected" in source) return { expected: source.expected, expectedFrom: undefined };
+  try {
+    const map =
+      args.map === undefined ? undefined : asUsage("--map", () => parseLabelMap(args.map as string));
+    const { readClusterExpectation } = await import("./cluster-expectation.js");
+    const { expected, source: expectedFrom } = await readClusterExpectation(source.cluster, {
+      namespace: args.namespace,
+      map,
+    });
+    return { expected, expectedFrom };
+  } catch (error) {
+    if (error instanceof ClusterError) exitWithError(program, error.message, CLUSTER_EXIT[error.reason]);
+    if (error instanceof UsageError)
+      exitWithError(program, `${error.message} (see ${program} --help)`, EXIT_CODES.USAGE);
+    throw error;
+  }
 }
 
 export function readExpectation(args: ExpectationArguments): Expectation {

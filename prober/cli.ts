@@ -6,7 +6,14 @@ import { parseOrExit, withCliConventions } from "../common/cli-conventions.js";
 import { exitWithError, UsageError } from "../common/cli-failure.js";
 import { EXIT_CODES, exitCodeForSystemError } from "../common/exit-codes.js";
 import { CAMPAIGN_DEFAULTS, type CampaignOptions, resolveCampaignOptions } from "./campaign-options.js";
-import { interruptOnSignals, joinStdinDash, readExpectation, usageFromOptionError } from "./cli-arguments.js";
+import {
+  type ExpectationSource,
+  expectationSource,
+  interruptOnSignals,
+  joinStdinDash,
+  resolveExpectation,
+  usageFromOptionError,
+} from "./cli-arguments.js";
 import { campaignReportHtml } from "./html-report.js";
 import { runProbeCampaign } from "./probe-campaign.js";
 import { ProberOptionError } from "./prober-errors.js";
@@ -37,7 +44,13 @@ function parseArguments(argv: string[]) {
       },
       "expect-from": {
         type: "string",
-        describe: "read the weights from a VirtualService or TCPRoute YAML file (- for stdin)",
+        describe:
+          "read the weights from a VirtualService or TCPRoute: live from the cluster as virtualservice/NAME or tcproute/NAME, or from a YAML file (- for stdin)",
+      },
+      namespace: {
+        type: "string",
+        describe:
+          "with --expect-from KIND/NAME: its namespace (default: the kubeconfig context's, or the pod's own)",
       },
       map: { type: "string", describe: "with --expect-from: subset/backend to prefix, e.g. v1=one,v2=two" },
       concurrency: { alias: "c", type: "number", default: 16, describe: "probes in flight at once" },
@@ -86,7 +99,7 @@ function parseArguments(argv: string[]) {
 
 type Arguments = ReturnType<typeof parseArguments>;
 
-function campaignOptions(args: Arguments): CampaignOptions {
+function campaignOptions(args: Arguments, source: ExpectationSource): CampaignOptions {
   const { host, port } = resolveTarget(args.target, process.env);
   if (args.wait !== undefined && args.duration !== undefined) {
     throw new UsageError(
@@ -96,7 +109,8 @@ function campaignOptions(args: Arguments): CampaignOptions {
   return {
     host,
     port,
-    expected: readExpectation(args),
+    // Read live after parsing (an API call); a placeholder until then.
+    expected: "expected" in source ? source.expected : { labels: [], weights: [], shares: [] },
     confidence: args.confidence,
     tolerance: args.tolerance,
     maxErrorRate: args.maxErrorRate,
@@ -138,13 +152,17 @@ async function main(): Promise<void> {
     await runServeCommand(argv.slice(1));
     return;
   }
-  const { args, options } = parseOrExit(PROGRAM, () => {
+  const { args, source, options } = parseOrExit(PROGRAM, () => {
     const parsed = parseArguments(argv);
-    return { args: parsed, options: validated(campaignOptions(parsed)) };
+    const from = expectationSource(parsed);
+    return { args: parsed, source: from, options: validated(campaignOptions(parsed, from)) };
   });
+  const { expected, expectedFrom } = await resolveExpectation(PROGRAM, source, args);
   const progress = createProgressBar(process.stderr);
   const report = await runProbeCampaign({
     ...options,
+    expected,
+    expectedFrom,
     trace: args.report !== undefined,
     onProgress: progress.update,
     signal: interruptOnSignals(),

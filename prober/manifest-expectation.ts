@@ -107,7 +107,15 @@ export function expectationFromManifest(
       `${source}: expected one VirtualService or TCPRoute, found ${resources.length}`,
     );
   }
-  const resource = resources[0] as Json;
+  return expectationFromResource(resources[0] as Json, source, map);
+}
+
+/** The expected split of one VirtualService or TCPRoute object, already parsed (from a file or an API server). */
+export function expectationFromResource(
+  resource: Record<string, unknown>,
+  source: string,
+  map?: Map<string, string>,
+): Expectation {
   return resource.kind === "VirtualService"
     ? fromVirtualService(resource, source, map)
     : fromTcpRoute(resource, source, map);

@@ -4,6 +4,7 @@ import {
   type ResolvedCampaignOptions,
   resolveCampaignOptions,
 } from "./campaign-options.js";
+import type { ClusterSource } from "./cluster-reference.js";
 import { ProbeLoop } from "./probe-loop.js";
 import { isCheckpoint, type Segment, SegmentedSplitTest } from "./split-segments.js";
 import {
@@ -79,6 +80,8 @@ export interface CampaignReport {
   convergedAfterProbes: number | null;
   /** With `trace`: the shares and bounds at every checkpoint; else null. */
   trace: TracePoint[] | null;
+  /** With `--expect-from KIND/NAME`: the object and the resourceVersion verified; else null. */
+  expectedFrom: ClusterSource | null;
 }
 
 function percentile(sorted: number[], q: number): number {
@@ -262,5 +265,6 @@ function buildReport(
     convergedAfterMs: began?.ms ?? null,
     convergedAfterProbes: began?.probe ?? null,
     trace: run.trace,
+    expectedFrom: options.expectedFrom ?? null,
   };
 }

@@ -56,6 +56,12 @@ export function formatReport(report: CampaignReport): string {
       `${sameVersion} of ${connections} connections kept one version for all their lines (TCP routing picks a version per connection)`,
     );
   }
+  if (report.expectedFrom !== null) {
+    const { kind, name, namespace, apiVersion, resourceVersion } = report.expectedFrom;
+    lines.push(
+      `weights from ${kind.toLowerCase()}/${name} in ${namespace} (${apiVersion}, resourceVersion ${resourceVersion})`,
+    );
+  }
   if (report.convergedAfterMs !== null) {
     lines.push(
       `new weights seen at the gateway ${(report.convergedAfterMs / 1000).toFixed(2)} s after the start (probe ${report.convergedAfterProbes}), ${report.segments.length} segments`,

@@ -47,3 +47,19 @@ if [ "$(cat "$BIN/etcd.version" 2>/dev/null)" != "$ETCD_VERSION" ]; then
   echo "$ETCD_VERSION" > "$BIN/etcd.version"
   cd - >/dev/null
 fi
+
+# The CRDs the tests apply, from the Go modules that publish them: Istio's (from the istio.io/istio
+# version pinned for its tcp-echo) and Gateway API's TCPRoute on both channels.
+CRDS="$PWD/.cache/crds"
+if [ "$(cat "$CRDS/versions" 2>/dev/null)" != "$ISTIO_VERSION $GATEWAY_API_VERSION" ]; then
+  echo "build-kube-tools: CRDs of Istio $ISTIO_VERSION and Gateway API $GATEWAY_API_VERSION"
+  mkdir -p "$CRDS"
+  istio=$(go mod download -json "istio.io/istio@$ISTIO_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+  gateway=$(go mod download -json "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+  install -m 644 "$istio/manifests/charts/base/files/crd-all.gen.yaml" "$CRDS/istio.yaml"
+  for channel in standard experimental; do
+    install -m 644 "$gateway/config/crd/$channel/gateway.networking.k8s.io_tcproutes.yaml" "$CRDS/gateway-api-$channel-tcproutes.yaml"
+    install -m 644 "$gateway/config/crd/$channel/gateway.networking.k8s.io_gateways.yaml" "$CRDS/gateway-api-$channel-gateways.yaml"
+  done
+  echo "$ISTIO_VERSION $GATEWAY_API_VERSION" > "$CRDS/versions"
+fi

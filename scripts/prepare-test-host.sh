@@ -22,6 +22,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 scripts/build-go-tools.sh
+scripts/build-kube-tools.sh
 
 if ! docker info >/dev/null 2>&1; then
   echo "prepare-test-host: starting dockerd (log: .cache/dockerd.log)"

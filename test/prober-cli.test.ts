@@ -218,6 +218,7 @@ describe("prober against tcp-echo servers behind a weighted splitter", () => {
         "convergedAfterMs",
         "convergedAfterProbes",
         "trace",
+        "expectedFrom",
         "shares",
         "stickiness",
         "stoppedBy",

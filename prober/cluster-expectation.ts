@@ -1,0 +1,121 @@
+import { existsSync, readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { ApiException, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
+import { ClusterError, type ClusterReference, type ClusterSource } from "./cluster-reference.js";
+import type { Expectation } from "./expectation.js";
+import { expectationFromResource } from "./manifest-expectation.js";
+
+/** Group, plural, and the versions tried in turn (TCPRoute: v1 from Gateway API 1.6, else experimental v1alpha2). */
+const RESOURCES = {
+  VirtualService: {
+    group: "networking.istio.io",
+    plural: "virtualservices",
+    versions: ["v1", "v1beta1", "v1alpha3"],
+  },
+  TCPRoute: { group: "gateway.networking.k8s.io", plural: "tcproutes", versions: ["v1", "v1alpha2"] },
+} as const;
+
+const SERVICE_ACCOUNT_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
+
+/** KUBECONFIG, ~/.kube/config, or the pod's service account, as kubectl looks; none is an error, not localhost. */
+function loadConfig(): { config: KubeConfig; namespace: string } {
+  const config = new KubeConfig();
+  const fromFile =
+    process.env.KUBECONFIG ||
+    (existsSync(join(homedir(), ".kube", "config")) ? join(homedir(), ".kube", "config") : "");
+  if (fromFile) {
+    config.loadFromDefault();
+    const context = config.getContextObject(config.getCurrentContext());
+    return { config, namespace: context?.namespace ?? "default" };
+  }
+  if (process.env.KUBERNETES_SERVICE_HOST) {
+    config.loadFromCluster();
+    const namespace = existsSync(SERVICE_ACCOUNT_NAMESPACE)
+      ? readFileSync(SERVICE_ACCOUNT_NAMESPACE, "utf8").trim()
+      : "default";
+    return { config, namespace };
+  }
+  throw new ClusterError(
+    "no-cluster",
+    "no cluster configured: set KUBECONFIG, create ~/.kube/config, or run in a pod with a service account",
+  );
+}
+
+const statusMessage = (error: ApiException<unknown>) => {
+  try {
+    const body = typeof error.body === "string" ? JSON.parse(error.body) : error.body;
+    return String((body as { message?: unknown }).message ?? error.message);
+  } catch {
+    return error.message;
+  }
+};
+
+/**
+ * Reads the expected split from a live VirtualService or TCPRoute through the API server, with the
+ * official client: `namespace` defaults to the kubeconfig context's, or the pod's own in a cluster.
+ * Throws ClusterError for an object not found, a missing permission (naming the verb and resource), no
+ * cluster configured, an API server that does not answer, or an object without tcp weights.
+ */
+export async function readClusterExpectation(
+  reference: ClusterReference,
+  options: { namespace?: string | undefined; map?: Map<string, string> | undefined } = {},
+): Promise<{ expected: Expectation; source: ClusterSource }> {
+  const { config, namespace: contextNamespace } = loadConfig();
+  const namespace = options.namespace ?? contextNamespace;
+  const api = config.makeApiClient(CustomObjectsApi);
+  const { group, plural, versions } = RESOURCES[reference.kind];
+  const what = `${plural}.${group} ${reference.name} in namespace ${namespace}`;
+  for (const version of versions) {
+    let object: Record<string, unknown>;
+    try {
+      object = (await api.getNamespacedCustomObject({
+        group,
+        version,
+        namespace,
+        plural,
+        name: reference.name,
+      })) as Record<string, unknown>;
+    } catch (error) {
+      if (error instanceof ApiException) {
+        const message = statusMessage(error);
+        // A version the API server does not serve answers 404 too, with a different message.
+        if (error.code === 404 && /the server could not find the requested resource/.test(message)) continue;
+        if (error.code === 404) throw new ClusterError("not-found", `${what}: not found`);
+        if (error.code === 403) {
+          throw new ClusterError(
+            "forbidden",
+            `forbidden: ${message} (the prober needs get on ${plural}.${group})`,
+          );
+        }
+        throw new ClusterError("unreachable", `${what}: the API server answered ${error.code}: ${message}`);
+      }
+      const server = config.getCurrentCluster()?.server ?? "the API server";
+      throw new ClusterError("unreachable", `cannot reach ${server}: ${(error as Error).message}`);
+    }
+    const metadata = (object.metadata ?? {}) as { resourceVersion?: string };
+    const source: ClusterSource = {
+      kind: reference.kind,
+      name: reference.name,
+      namespace,
+      apiVersion: `${group}/${version}`,
+      resourceVersion: metadata.resourceVersion ?? "",
+    };
+    try {
+      return {
+        expected: expectationFromResource(
+          object,
+          `${reference.kind.toLowerCase()}/${reference.name}`,
+          options.map,
+        ),
+        source,
+      };
+    } catch (error) {
+      throw new ClusterError("no-weights", (error as Error).message);
+    }
+  }
+  throw new ClusterError(
+    "not-found",
+    `${what}: the API server serves no ${plural}.${group} (are the CRDs installed?)`,
+  );
+}

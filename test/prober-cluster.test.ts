@@ -1,0 +1,194 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../devtools/free-port.js";
+import { startWeightedSplitter, type WeightedSplitter } from "../splitter/weighted-splitter.js";
+import { type EchoServerProcess, startEchoServerProcess } from "./support/echo-server-process.js";
+import { type KubeApiServer, startKubeApiServer } from "./support/kube-apiserver.js";
+import { runProber } from "./support/prober-process.js";
+
+const TUTORIAL = readFileSync(
+  fileURLToPath(new URL("./fixtures/tutorial-virtualservice-80-20.yaml", import.meta.url)),
+  "utf8",
+);
+
+/** A TCPRoute splitting between the tutorial's Services, in the given API version. */
+const tcpRoute = (name: string, version: string, namespace = "default") => `
+apiVersion: gateway.networking.k8s.io/${version}
+kind: TCPRoute
+metadata: { name: ${name}, namespace: ${namespace} }
+spec:
+  parentRefs: [{ name: tcp-echo-gateway }]
+  rules:
+    - backendRefs:
+        - { name: tcp-echo-v1, port: 9000, weight: 80 }
+        - { name: tcp-echo-v2, port: 9000, weight: 20 }
+`;
+
+describe("prober --expect-from a live cluster object, on a real kube-apiserver with etcd", () => {
+  let kube: KubeApiServer;
+  let one: EchoServerProcess;
+  let two: EchoServerProcess;
+  let splitter: WeightedSplitter;
+  let target: string;
+  const home = mkdtempSync(join(tmpdir(), "tcp-echo-home-"));
+  /** The prober with only this kubeconfig (and no ~/.kube/config) to find the cluster by. */
+  const prober = (args: string[], kubeconfig = kube.adminKubeconfig) =>
+    runProber([...args, target], { KUBECONFIG: kubeconfig, HOME: home, KUBERNETES_SERVICE_HOST: "" });
+
+  beforeAll(async () => {
+    kube = await startKubeApiServer();
+    await kube.applyCrds("istio.yaml", "networking.istio.io");
+    await kube.applyCrds("gateway-api-experimental-tcproutes.yaml", "gateway.networking.k8s.io");
+    await kube.apply("apiVersion: v1\nkind: Namespace\nmetadata: { name: shop }\n");
+    await kube.apply(TUTORIAL);
+    await kube.apply(TUTORIAL.replace(/name: tcp-echo\n/, "name: tcp-echo\n  namespace: shop\n"));
+    await kube.apply(tcpRoute("route-v1", "v1"));
+    await kube.apply(tcpRoute("route-v1alpha2", "v1alpha2"));
+    await kube.apply(
+      "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: { name: http-only }\nspec:\n  hosts: ['*']\n  http: [{ route: [{ destination: { host: web } }] }]\n",
+    );
+    [one, two] = await Promise.all([startEchoServerProcess("0", "one"), startEchoServerProcess("0", "two")]);
+    splitter = await startWeightedSplitter([
+      { host: "127.0.0.1", port: one.ports[0] as number, weight: 80 },
+      { host: "127.0.0.1", port: two.ports[0] as number, weight: 20 },
+    ]);
+    target = `127.0.0.1:${splitter.port}`;
+  }, 120_000);
+  afterAll(async () => {
+    await splitter?.close();
+    await Promise.all([one?.stop(), two?.stop()]);
+    await kube?.stop();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it("reads the weights of virtualservice/NAME and PASSes, naming the resourceVersion it verified", async () => {
+    const run = await prober(["--expect-from", "virtualservice/tcp-echo", "--json"]);
+    const report = JSON.parse(run.stdout);
+    expect(report.verdict, run.stderr).toBe("PASS");
+    expect(report.expected).toEqual({ one: 0.8, two: 0.2 });
+    const live = JSON.parse(
+      (await kube.request("GET", "/apis/networking.istio.io/v1/namespaces/default/virtualservices/tcp-echo"))
+        .body,
+    );
+    expect(report.expectedFrom).toEqual({
+      kind: "VirtualService",
+      name: "tcp-echo",
+      namespace: "default",
+      apiVersion: "networking.istio.io/v1",
+      resourceVersion: live.metadata.resourceVersion,
+    });
+  });
+
+  it("takes the long form virtualservices.networking.istio.io/NAME and prints where the weights came from", async () => {
+    const run = await prober(["--expect-from", "virtualservices.networking.istio.io/tcp-echo"]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(
+      /^weights from virtualservice\/tcp-echo in default \(networking\.istio\.io\/v1, resourceVersion \d+\)$/m,
+    );
+  });
+
+  it("reads a TCPRoute served as v1, and one created as the experimental v1alpha2", async () => {
+    for (const name of ["route-v1", "route-v1alpha2"]) {
+      const run = await prober(["--expect-from", `tcproute/${name}`, "--json"]);
+      const report = JSON.parse(run.stdout);
+      expect(report.verdict, `${name}: ${run.stderr}`).toBe("PASS");
+      expect(report.expectedFrom.apiVersion).toMatch(/^gateway\.networking\.k8s\.io\/v1(alpha2)?$/);
+    }
+  });
+
+  it("takes --namespace, and otherwise the kubeconfig context's namespace", async () => {
+    const explicit = JSON.parse(
+      (await prober(["--expect-from", "virtualservice/tcp-echo", "--namespace", "shop", "--json"])).stdout,
+    );
+    expect(explicit.expectedFrom.namespace).toBe("shop");
+    const fromContext = JSON.parse(
+      (
+        await prober(
+          ["--expect-from", "virtualservice/tcp-echo", "--json"],
+          kube.kubeconfigFor(undefined, "shop"),
+        )
+      ).stdout,
+    );
+    expect(fromContext.expectedFrom.namespace).toBe("shop");
+  });
+
+  it("says an object is not found in one line, exit code 66", async () => {
+    const run = await prober(["--expect-from", "virtualservice/nowhere"]);
+    expect(run.code).toBe(66);
+    expect(run.stderr).toBe(
+      "prober: virtualservices.networking.istio.io nowhere in namespace default: not found\n",
+    );
+  });
+
+  it("says an object has no tcp route, exit code 65", async () => {
+    const run = await prober(["--expect-from", "virtualservice/http-only"]);
+    expect(run.code).toBe(65);
+    expect(run.stderr).toMatch(
+      /^prober: virtualservice\/http-only: VirtualService http-only has no tcp route\n$/,
+    );
+  });
+
+  it("with a service-account token bound only to a Role that allows reading VirtualServices: reads them, and is refused TCPRoutes by name (77)", async () => {
+    await kube.apply(`
+apiVersion: v1
+kind: ServiceAccount
+metadata: { name: prober, namespace: default }
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: { name: prober-reads-virtualservices, namespace: default }
+rules:
+  - { apiGroups: [networking.istio.io], resources: [virtualservices], verbs: [get, list, watch] }
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: { name: prober-reads-virtualservices, namespace: default }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: Role, name: prober-reads-virtualservices }
+subjects: [{ kind: ServiceAccount, name: prober, namespace: default }]
+`);
+    const tokenRequest = await kube.request(
+      "POST",
+      "/api/v1/namespaces/default/serviceaccounts/prober/token",
+      JSON.stringify({
+        apiVersion: "authentication.k8s.io/v1",
+        kind: "TokenRequest",
+        spec: { expirationSeconds: 600 },
+      }),
+    );
+    const token = JSON.parse(tokenRequest.body).status.token as string;
+    const kubeconfig = kube.kubeconfigFor(token);
+    const allowed = await prober(["--expect-from", "virtualservice/tcp-echo"], kubeconfig);
+    expect(allowed.code, allowed.stderr).toBe(0);
+    const refused = await prober(["--expect-from", "tcproute/route-v1"], kubeconfig);
+    expect(refused.code).toBe(77);
+    expect(refused.stderr).toMatch(
+      /^prober: forbidden: .*cannot get resource "tcproutes" in API group "gateway\.networking\.k8s\.io".*\(the prober needs get on tcproutes\.gateway\.networking\.k8s\.io\)\n$/,
+    );
+  });
+
+  it("says no cluster is configured, exit code 78", async () => {
+    const run = await runProber(["--expect-from", "virtualservice/tcp-echo", target], {
+      KUBECONFIG: "",
+      HOME: home,
+      KUBERNETES_SERVICE_HOST: "",
+    });
+    expect(run.code).toBe(78);
+    expect(run.stderr).toMatch(/^prober: no cluster configured: set KUBECONFIG/);
+  });
+
+  it("says the API server cannot be reached, exit code 69", async () => {
+    const closed = await freePort();
+    const config = readFileSync(kube.adminKubeconfig, "utf8").replace(
+      /https:\/\/127\.0\.0\.1:\d+/,
+      `https://127.0.0.1:${closed}`,
+    );
+    const file = join(home, "unreachable.kubeconfig");
+    writeFileSync(file, config);
+    const run = await prober(["--expect-from", "virtualservice/tcp-echo"], file);
+    expect(run.code).toBe(69);
+    expect(run.stderr).toMatch(new RegExp(`^prober: cannot reach https://127\\.0\\.0\\.1:${closed}: `));
+  });
+});
