@@ -5,9 +5,11 @@ import { UsageError } from "../common/cli-failure.js";
 import { EXIT_CODES } from "../common/exit-codes.js";
 import {
   asUsage,
+  type ExpectationSource,
+  expectationSource,
   interruptOnSignals,
   joinStdinDash,
-  readExpectation,
+  resolveExpectation,
   usageFromOptionError,
 } from "./cli-arguments.js";
 import { type Expectation, parseExpectation } from "./expectation.js";
@@ -50,9 +52,11 @@ function parseArguments(argv: string[]) {
       },
       "expect-from": {
         type: "string",
-        describe: "the split from a VirtualService or TCPRoute YAML file (- for stdin)",
+        describe:
+          "the split from a VirtualService or TCPRoute: virtualservice/NAME or tcproute/NAME (read once, at the start), or a YAML file (- for stdin)",
       },
       map: { type: "string", describe: "with --expect-from: subset/backend to prefix, e.g. v1=one,v2=two" },
+      namespace: { type: "string", describe: "with --expect-from KIND/NAME: its namespace" },
       rate: { type: "number", default: WATCH_DEFAULTS.rate, describe: "probes started per second" },
       interval: {
         type: "number",
@@ -104,13 +108,17 @@ function parseSteps(spec: string, labels: string[] | undefined): Expectation[] {
   return parts.map((part) => asUsage("--expect-steps", () => parseExpectation(part.trim(), labels)));
 }
 
-function watchOptions(args: Arguments): WatchOptions {
+function watchOptions(args: Arguments): { options: WatchOptions; source: ExpectationSource | undefined } {
   const { host, port } = resolveTarget(args.target, process.env);
   const given = [args.expect, args.expectSteps, args.expectFrom].filter((value) => value !== undefined);
   if (given.length > 1) throw new UsageError("give one of --expect, --expect-steps or --expect-from");
   const labels = args.labels?.split(",").map((label) => label.trim());
+  const source = args.expectSteps === undefined ? expectationSource(args) : undefined;
+  // A cluster object is read after parsing (an API call); a placeholder split until then.
   const steps =
-    args.expectSteps !== undefined ? parseSteps(args.expectSteps, labels) : [readExpectation(args)];
+    source === undefined
+      ? parseSteps(args.expectSteps as string, labels)
+      : ["expected" in source ? source.expected : parseExpectation("1")];
   const options: WatchOptions = {
     host,
     port,
@@ -126,7 +134,7 @@ function watchOptions(args: Arguments): WatchOptions {
     tolerance: args.tolerance,
     maxErrorRate: args.maxErrorRate,
   };
-  return options;
+  return { options, source };
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -155,16 +163,17 @@ export function formatWatchEvent(event: WatchEvent): string {
 }
 
 export async function runWatchCommand(argv: string[]): Promise<void> {
-  const { args, options } = parseOrExit(PROGRAM, () => {
+  const { args, options, source } = parseOrExit(PROGRAM, () => {
     const parsed = parseArguments(argv);
     const built = watchOptions(parsed);
     try {
-      resolveWatchOptions(built);
+      resolveWatchOptions(built.options);
     } catch (error) {
       throw error instanceof ProberOptionError ? usageFromOptionError(error) : error;
     }
-    return { args: parsed, options: built };
+    return { args: parsed, ...built };
   });
+  if (source !== undefined) options.steps = [(await resolveExpectation(PROGRAM, source, args)).expected];
   const events: WatchEvent[] = [];
   const print = (event: WatchEvent) => {
     if (args.report !== undefined) events.push(event);

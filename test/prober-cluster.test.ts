@@ -115,6 +115,26 @@ describe("prober --expect-from a live cluster object, on a real kube-apiserver w
     expect(fromContext.expectedFrom.namespace).toBe("shop");
   });
 
+  it("gives prober watch the same weights, read once at the start", async () => {
+    const run = await runProber(
+      [
+        "watch",
+        target,
+        "--expect-from",
+        "virtualservice/tcp-echo",
+        "--rate",
+        "2000",
+        "--duration",
+        "2",
+        "--json",
+      ],
+      { KUBECONFIG: kube.adminKubeconfig, HOME: home, KUBERNETES_SERVICE_HOST: "" },
+    );
+    const summary = JSON.parse(run.stdout.split("\n").at(-1) as string);
+    expect(summary.verdict, run.stderr).toBe("PASS");
+    expect(run.code).toBe(0);
+  });
+
   it("says an object is not found in one line, exit code 66", async () => {
     const run = await prober(["--expect-from", "virtualservice/nowhere"]);
     expect(run.code).toBe(66);
