@@ -62,10 +62,16 @@ describe("chart schemas", () => {
       const objects = await renderChart(file === "(defaults)" ? [] : [file]);
       expect(objects.length).toBeGreaterThan(0);
       for (const object of objects) {
-        const Model = MODELS[`${object.apiVersion}/${object.kind}`];
+        // kubernetes-models has no TCPRoute v1 yet: Gateway API 1.6 promoted v1alpha2's spec unchanged, so
+        // it is checked against that; test/chart-cluster.test.ts applies it to the real v1 CRD.
+        const checked =
+          object.kind === "TCPRoute" && object.apiVersion === "gateway.networking.k8s.io/v1"
+            ? { ...object, apiVersion: "gateway.networking.k8s.io/v1alpha2" }
+            : object;
+        const Model = MODELS[`${checked.apiVersion}/${checked.kind}`];
         if (!Model) throw new Error(`no schema known for ${object.apiVersion} ${object.kind}`);
         expect(
-          () => new Model(object as never).validate(),
+          () => new Model(checked as never).validate(),
           `${object.kind} ${object.metadata.name}`,
         ).not.toThrow();
       }
@@ -123,7 +129,10 @@ describe("chart default render", () => {
   });
 
   it("passes server.workers to every version as TCP_ECHO_WORKERS", async () => {
-    const deployments = ofKind(await renderChart([], ["server.workers=auto"]), "Deployment");
+    const deployments = ofKind(
+      await renderChart([], ["server.workers=auto", "resources.limits.cpu=2"]),
+      "Deployment",
+    );
     expect(
       deployments.map(
         (d) =>
@@ -286,7 +295,7 @@ describe("chart bad values", () => {
 
   it("fails on a negative weight", async () => {
     await expect(renderChart([], ["versions.v2.weight=-5"])).rejects.toThrow(
-      "versions.v2.weight: Must be greater than or equal to 0",
+      "at '/versions/v2/weight': minimum: got -5, want 0",
     );
   });
 
@@ -297,12 +306,148 @@ describe("chart bad values", () => {
   });
 
   it("fails on a worker count of zero", async () => {
-    await expect(renderChart([], ["server.workers=0"])).rejects.toThrow("server.workers");
+    await expect(renderChart([], ["server.workers=0"])).rejects.toThrow("at '/server/workers'");
   });
 
   it("fails on a value the schema does not know", async () => {
     await expect(renderChart([], ["replicaCount=3"])).rejects.toThrow(
-      "Additional property replicaCount is not allowed",
+      "additional properties 'replicaCount' not allowed",
+    );
+  });
+
+  // What a real API server refused (issue found on kube-apiserver v1.34.4), each caught at render time now.
+  const refused: [string, string[], string][] = [
+    [
+      "a port named admin (the admin port's name)",
+      [
+        "service.ports[0].name=admin",
+        "service.ports[0].port=9000",
+        "service.ports[1].name=tcp-other",
+        "service.ports[1].port=9001",
+      ],
+      'port name "admin" is taken by the admin port',
+    ],
+    [
+      "a port name with a double hyphen",
+      [
+        "service.ports[0].name=tcp--a",
+        "service.ports[0].port=9000",
+        "service.ports[1].name=tcp-other",
+        "service.ports[1].port=9001",
+      ],
+      'port name "tcp--a" must be an IANA service name',
+    ],
+    [
+      "a port name of digits only",
+      [
+        "service.ports[0].name=9000",
+        "service.ports[0].port=9000",
+        "service.ports[1].name=tcp-other",
+        "service.ports[1].port=9001",
+      ],
+      "at '/service/ports/0/name': got number, want string",
+    ],
+    [
+      "two ports with one number",
+      [
+        "service.ports[0].name=tcp",
+        "service.ports[0].port=9000",
+        "service.ports[1].name=tcp-other",
+        "service.ports[1].port=9000",
+      ],
+      "port 9000 is listed twice",
+    ],
+    [
+      "two ports with one name",
+      [
+        "service.ports[0].name=tcp",
+        "service.ports[0].port=9000",
+        "service.ports[1].name=tcp",
+        "service.ports[1].port=9001",
+      ],
+      'port name "tcp" is listed twice',
+    ],
+    [
+      "server.workers auto with no CPU limit",
+      ["server.workers=auto"],
+      "server.workers auto needs resources.limits.cpu",
+    ],
+    [
+      "a PodDisruptionBudget that would block every drain",
+      ["podDisruptionBudget.enabled=true", "podDisruptionBudget.minAvailable=1"],
+      "blocks every node drain",
+    ],
+    [
+      "helm test against a gateway that routing.mode none does not configure",
+      ["routing.mode=none"],
+      "set test.target service",
+    ],
+  ];
+  for (const [what, sets, message] of refused) {
+    it(`fails on ${what}`, async () => {
+      await expect(renderChart([], sets)).rejects.toThrow(message);
+    });
+  }
+
+  it("fails on a release name that starts with a digit (a Service name must start with a letter)", async () => {
+    await expect(helm(["template", "1st", CHART])).rejects.toThrow(
+      'the name "1st-tcp-echo" must start with a letter',
+    );
+  });
+});
+
+describe("chart names and labels the API server accepts", () => {
+  it("keeps every name within 63 characters for a 53-character release name, in both routing modes", async () => {
+    const release = "r".repeat(53);
+    for (const mode of ["istio", "gatewayAPI"]) {
+      const text = await helm(["template", release, CHART, "--set", `routing.mode=${mode}`]);
+      const objects = parseAllDocuments(text)
+        .map((d) => d.toJS() as Manifest | null)
+        .filter((o): o is Manifest => o !== null);
+      expect(
+        objects.map((o) => o.metadata.name as string).filter((name) => name.length > 63),
+        mode,
+      ).toEqual([]);
+      const keys = objects.map((o) => `${o.kind}/${o.metadata.name}`);
+      expect(new Set(keys).size, `${mode}: names stay distinct`).toBe(keys.length);
+    }
+  });
+
+  it("names the Gateway differently in each routing mode, so a mode switch replaces it", async () => {
+    const [istio] = ofKind(await renderChart([], ["routing.mode=istio"]), "Gateway");
+    const [gatewayApi] = ofKind(await renderChart(["gateway-api.yaml"]), "Gateway");
+    expect(istio?.metadata.name).toBe("tcp-echo-gateway");
+    expect(gatewayApi?.metadata.name).toBe("tcp-echo-gateway-api");
+  });
+
+  it("renders the TCPRoute as v1 (Gateway API 1.6), or v1alpha2 when asked", async () => {
+    const [route] = ofKind(await renderChart(["gateway-api.yaml"]), "TCPRoute");
+    expect(route?.apiVersion).toBe("gateway.networking.k8s.io/v1");
+    const [old] = ofKind(
+      await renderChart(["gateway-api.yaml"], ["routing.gatewayAPI.tcpRouteVersion=v1alpha2"]),
+      "TCPRoute",
+    );
+    expect(old?.apiVersion).toBe("gateway.networking.k8s.io/v1alpha2");
+  });
+
+  it("renders version labels as strings, whatever the key looks like (1, on)", async () => {
+    const objects = await renderChart(["numeric-version-keys.yaml"]);
+    const labels = ofKind(objects, "Deployment").map((d) => d.metadata.labels.version);
+    expect(labels).toEqual(["1", "on"]);
+  });
+
+  it("keeps replicas: 0 as 0 (a version scaled down, not one replica)", async () => {
+    const deployments = ofKind(await renderChart([], ["versions.v2.replicas=0"]), "Deployment");
+    expect(deployments.map((d) => d.spec.replicas)).toEqual([1, 0]);
+  });
+
+  it("lets a drain proceed by default: maxUnavailable 1 per version", async () => {
+    const budgets = ofKind(
+      await renderChart([], ["podDisruptionBudget.enabled=true"]),
+      "PodDisruptionBudget",
+    );
+    expect(budgets.map((b) => b.spec)).toEqual(
+      budgets.map(() => expect.objectContaining({ maxUnavailable: 1 })),
     );
   });
 });

@@ -17,6 +17,17 @@
 {{- end }}
 {{- end }}
 
+{{/* A name of the release with a suffix, `-v1` say: the release part is cut so that the whole stays a 63-character DNS label. */}}
+{{- define "tcp-echo.suffixed" -}}
+{{- $suffix := printf "-%s" .suffix }}
+{{- printf "%s%s" (include "tcp-echo.fullname" .root | trunc (int (sub 63 (len $suffix))) | trimSuffix "-") $suffix }}
+{{- end }}
+
+{{/* A version's replicas: 0 stays 0 (`default` would make it 1). */}}
+{{- define "tcp-echo.replicas" -}}
+{{- if hasKey . "replicas" }}{{ int .replicas }}{{ else }}1{{ end }}
+{{- end }}
+
 {{- define "tcp-echo.chart" -}}
 {{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
 {{- end }}
@@ -68,6 +79,33 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- if and (ne .Values.routing.mode "none") (ne (int $total) 100) }}
 {{- fail (printf "tcp-echo: the versions' weights sum to %d; they must sum to 100" (int $total)) }}
 {{- end }}
+{{- /* What the schema cannot say and the API server would refuse. */}}
+{{- if not (regexMatch "^[a-z]" (include "tcp-echo.fullname" .)) }}
+{{- fail (printf "tcp-echo: the name %q must start with a letter (a Service name is a DNS-1035 label): choose another release name or set fullnameOverride" (include "tcp-echo.fullname" .)) }}
+{{- end }}
+{{- range $name := splitList "," $names }}
+{{- if not (regexMatch "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$" $name) }}
+{{- fail (printf "tcp-echo: version key %q must be a lowercase DNS label (it names objects and labels)" $name) }}
+{{- end }}
+{{- end }}
+{{- $portNames := list }}
+{{- $portNumbers := list }}
+{{- range .Values.service.ports }}
+{{- $portName := toString .name }}
+{{- if or (not (regexMatch "^[a-z0-9]([a-z0-9]|-[a-z0-9]){0,14}$" $portName)) (contains "--" $portName) (not (regexMatch "[a-z]" $portName)) }}
+{{- fail (printf "tcp-echo: port name %q must be an IANA service name: at most 15 lowercase letters, digits and single hyphens, with a letter" $portName) }}
+{{- end }}
+{{- if eq $portName "admin" }}
+{{- fail "tcp-echo: port name \"admin\" is taken by the admin port" }}
+{{- end }}
+{{- if has $portName $portNames }}{{ fail (printf "tcp-echo: port name %q is listed twice" $portName) }}{{ end }}
+{{- if has (int .port) $portNumbers }}{{ fail (printf "tcp-echo: port %d is listed twice" (int .port)) }}{{ end }}
+{{- $portNames = append $portNames $portName }}
+{{- $portNumbers = append $portNumbers (int .port) }}
+{{- end }}
+{{- if and (eq (toString .Values.server.workers) "auto") (not (dig "limits" "cpu" "" .Values.resources)) }}
+{{- fail "tcp-echo: server.workers auto needs resources.limits.cpu: without it, auto starts one ~50 MB process per node CPU under the memory limit" }}
+{{- end }}
 {{- end }}
 
 {{/* The prober's --expect for the helm test: the weights at the gateway; at the Service, where kube-proxy spreads connections over pods, the replicas. */}}
@@ -75,7 +113,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- $weights := list }}
 {{- range $name := splitList "," (include "tcp-echo.versionNames" .) }}
 {{- $version := index $.Values.versions $name }}
-{{- $share := ternary $version.weight (default 1 $version.replicas) (eq $.Values.test.target "gateway") }}
+{{- $share := ternary $version.weight (include "tcp-echo.replicas" $version) (eq $.Values.test.target "gateway") }}
 {{- $weights = append $weights (toString (int $share)) }}
 {{- end }}
 {{- join ":" $weights }}
