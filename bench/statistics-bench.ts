@@ -231,13 +231,21 @@ async function rates(runs: number): Promise<RateFigure[]> {
   return figures;
 }
 
-/** Watches simulated probes (no time passes) until `probes` have started; returns when changes were announced. */
-async function simulatedWatch(split: Parameters<typeof simulatedProbe>[0], probes: number, seed: number) {
+/**
+ * Watches `probes` simulated probes (no time passes) and returns, for each change it announced, how many
+ * outcomes had been counted by then; `firstOnly` stops at the first.
+ */
+async function changesInSimulatedWatch(
+  split: Parameters<typeof simulatedProbe>[0],
+  probes: number,
+  seed: number,
+  firstOnly: boolean,
+): Promise<number[]> {
   const controller = new AbortController();
   const simulated = simulatedProbe(split, seed);
   let started = 0;
-  const changesAt: number[] = [];
   let counted = 0;
+  const changesAt: number[] = [];
   await runWatch({
     host: "simulated",
     port: 1,
@@ -245,49 +253,33 @@ async function simulatedWatch(split: Parameters<typeof simulatedProbe>[0], probe
     rate: 1e9,
     signal: controller.signal,
     onEvent: (event) => {
-      if (event.event === "window") counted += event.probes;
-      if (event.event === "change") changesAt.push(counted);
+      if (event.event !== "change") return;
+      changesAt.push(counted);
+      if (firstOnly) controller.abort();
     },
     probe: () => {
       started += 1;
       if (started === probes) controller.abort();
-      return simulated();
+      return simulated().then((outcome) => {
+        counted += 1;
+        return outcome;
+      });
     },
   });
   return changesAt;
 }
 
-/** Detection delay in probes: from the change to the probe whose block raised the alarm. */
+/** Detection delay in probes: from the change (after 5,000 probes) to the outcome that raised the alarm. */
 async function detectionDelays(runs: number, before: Record<string, number>, after: Record<string, number>) {
   const delays: number[] = [];
   for (let seed = 1; seed <= runs; seed++) {
-    const controller = new AbortController();
-    const simulated = simulatedProbe([{ truth: before, probes: 5000 }, { truth: after }], seed);
-    let started = 0;
-    let released = 0;
-    let delay: number | undefined;
-    await runWatch({
-      host: "simulated",
-      port: 1,
-      steps: [parseExpectation("80:20")],
-      rate: 1e9,
-      signal: controller.signal,
-      onEvent: (event) => {
-        if (event.event === "change" && delay === undefined) {
-          delay = released - 5000;
-          controller.abort();
-        }
-      },
-      probe: () => {
-        started += 1;
-        if (started === 20_000) controller.abort();
-        return simulated().then((outcome) => {
-          released += 1;
-          return outcome;
-        });
-      },
-    });
-    if (delay !== undefined) delays.push(delay);
+    const [first] = await changesInSimulatedWatch(
+      [{ truth: before, probes: 5000 }, { truth: after }],
+      20_000,
+      seed,
+      true,
+    );
+    if (first !== undefined) delays.push(first - 5000);
   }
   return delays;
 }
@@ -400,7 +392,7 @@ function readyOn(child: ChildProcess, pattern: RegExp): Promise<void> {
 export async function benchStatistics(settings: StatisticsBenchSettings): Promise<StatisticsFigures> {
   const still: number[] = [];
   for (let hour = 1; hour <= settings.watchHours; hour++)
-    still.push(...(await simulatedWatch(TRUE_8020, 540_000, hour)));
+    still.push(...(await changesInSimulatedWatch(TRUE_8020, 540_000, hour, false)));
   const delays: StatisticsFigures["watch"]["delays"] = [];
   for (const [change, before, after] of [
     ["100:0 → 80:20", { one: 1, two: 0 }, TRUE_8020],

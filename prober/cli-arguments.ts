@@ -20,6 +20,26 @@ export interface ExpectationArguments {
   namespace?: string | undefined;
 }
 
+/** The yargs options both commands read the expected split with (watch adds --expect-steps). */
+export const EXPECTATION_OPTIONS = {
+  expect: { type: "string", describe: "expected weights: 80:20, 50:30:20, or one=80,two=20" },
+  labels: {
+    type: "string",
+    describe: "comma-separated prefixes for positional weights (default one,two,three,...)",
+  },
+  "expect-from": {
+    type: "string",
+    describe:
+      "the weights of a VirtualService or TCPRoute: live from the cluster as virtualservice/NAME or tcproute/NAME, or from a YAML file (- for stdin)",
+  },
+  namespace: {
+    type: "string",
+    describe:
+      "with --expect-from KIND/NAME: its namespace (default: the kubeconfig context's, or the pod's own)",
+  },
+  map: { type: "string", describe: "with --expect-from: subset/backend to prefix, e.g. v1=one,v2=two" },
+} as const;
+
 /** A library option's name as the flag that sets it: maxErrorRate → --max-error-rate. */
 export const flagFor = (option: string) =>
   `--${option.replace(/Ms$/, "").replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;

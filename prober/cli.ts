@@ -7,6 +7,7 @@ import { exitWithError, UsageError } from "../common/cli-failure.js";
 import { EXIT_CODES, exitCodeForSystemError } from "../common/exit-codes.js";
 import { CAMPAIGN_DEFAULTS, type CampaignOptions, resolveCampaignOptions } from "./campaign-options.js";
 import {
+  EXPECTATION_OPTIONS,
   type ExpectationSource,
   expectationSource,
   interruptOnSignals,
@@ -37,22 +38,7 @@ function parseArguments(argv: string[]) {
     })
     .env("PROBER")
     .options({
-      expect: { type: "string", describe: "expected weights: 80:20, 50:30:20, or one=80,two=20" },
-      labels: {
-        type: "string",
-        describe: "comma-separated prefixes for positional weights (default one,two,three,...)",
-      },
-      "expect-from": {
-        type: "string",
-        describe:
-          "read the weights from a VirtualService or TCPRoute: live from the cluster as virtualservice/NAME or tcproute/NAME, or from a YAML file (- for stdin)",
-      },
-      namespace: {
-        type: "string",
-        describe:
-          "with --expect-from KIND/NAME: its namespace (default: the kubeconfig context's, or the pod's own)",
-      },
-      map: { type: "string", describe: "with --expect-from: subset/backend to prefix, e.g. v1=one,v2=two" },
+      ...EXPECTATION_OPTIONS,
       concurrency: { alias: "c", type: "number", default: 16, describe: "probes in flight at once" },
       "max-probes": {
         alias: "n",

@@ -5,6 +5,7 @@ import { UsageError } from "../common/cli-failure.js";
 import { EXIT_CODES } from "../common/exit-codes.js";
 import {
   asUsage,
+  EXPECTATION_OPTIONS,
   type ExpectationSource,
   expectationSource,
   interruptOnSignals,
@@ -40,23 +41,12 @@ function parseArguments(argv: string[]) {
     })
     .env("PROBER")
     .options({
-      expect: { type: "string", describe: "the split that should hold: 80:20, or one=80,two=20" },
+      ...EXPECTATION_OPTIONS,
       "expect-steps": {
         type: "string",
         describe:
           "the splits a rollout should pass through, in order: 100:0,80:20,50:50,0:100 (named weights: separate steps with ;)",
       },
-      labels: {
-        type: "string",
-        describe: "comma-separated prefixes for positional weights (default one,two,...)",
-      },
-      "expect-from": {
-        type: "string",
-        describe:
-          "the split from a VirtualService or TCPRoute: virtualservice/NAME or tcproute/NAME (read once, at the start), or a YAML file (- for stdin)",
-      },
-      map: { type: "string", describe: "with --expect-from: subset/backend to prefix, e.g. v1=one,v2=two" },
-      namespace: { type: "string", describe: "with --expect-from KIND/NAME: its namespace" },
       rate: { type: "number", default: WATCH_DEFAULTS.rate, describe: "probes started per second" },
       interval: {
         type: "number",

@@ -3,9 +3,10 @@ import { parseExpectation } from "../prober/expectation.js";
 import { runProbeCampaign } from "../prober/probe-campaign.js";
 import { formatReport } from "../prober/report-format.js";
 import { type EchoServerProcess, startEchoServerProcess } from "./support/echo-server-process.js";
-import { type GatewayBackend, type L4Gateway, startGateway } from "./support/l4-gateway.js";
+import { type L4Gateway, startGateway } from "./support/l4-gateway.js";
 import { lateEchoServer } from "./support/late-echo-server.js";
 import type { RogueServer } from "./support/rogue-server.js";
+import { useTwoVersionGateway } from "./support/two-version-gateway.js";
 
 /** The prober during a rollout, end to end through real gateways: a slow canary, and weights that move. */
 describe("prober through nginx with a canary that answers 50 ms late", () => {
@@ -43,39 +44,24 @@ describe("prober through nginx with a canary that answers 50 ms late", () => {
 
 for (const kind of ["nginx", "haproxy"] as const) {
   describe(`prober --wait through ${kind} while the weights are reloaded`, () => {
-    let servers: EchoServerProcess[];
-    let gateway: L4Gateway;
-    const split = (w1: number, w2: number): GatewayBackend[] =>
-      servers.map((server, i) => ({
-        name: `v${i + 1}`,
-        port: server.ports[0] as number,
-        weight: [w1, w2][i] ?? 0,
-      }));
-    beforeAll(async () => {
-      servers = await Promise.all([startEchoServerProcess("0", "one"), startEchoServerProcess("0", "two")]);
-      gateway = await startGateway(kind, split(100, 0));
-    });
-    afterAll(async () => {
-      await gateway?.stop();
-      await Promise.all((servers ?? []).map((server) => server.stop()));
-    });
+    const setup = useTwoVersionGateway(kind, [100, 0]);
 
     /** Runs --wait with the gateway at 100:0 and reloads it to `next` once 300 probes are counted. */
     async function waitAcrossReload(next: [number, number], waitMs: number) {
-      await gateway.reload(split(100, 0));
+      await setup.route(100, 0);
       let reloadedAtMs: number | undefined;
       let reloading: Promise<void> | undefined;
       const began = performance.now();
       const report = await runProbeCampaign({
         host: "127.0.0.1",
-        port: gateway.port,
+        port: setup.gateway.port,
         expected: parseExpectation("80:20"),
         followChanges: true,
         durationMs: waitMs,
         maxProbes: 10_000_000,
         onProgress: ({ probes }) => {
           if (probes === 300 && reloading === undefined) {
-            reloading = gateway.reload(split(...next)).then(() => {
+            reloading = setup.route(...next).then(() => {
               reloadedAtMs = performance.now() - began;
             });
           }

@@ -1,11 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { simulatedProbe } from "../devtools/simulated-probe.js";
 import { parseExpectation } from "../prober/expectation.js";
 import { runWatch, type WatchEvent } from "../prober/split-watch.js";
 import { PROBER_CLI, spawnTracked } from "./support/child-processes.js";
-import { type EchoServerProcess, startEchoServerProcess } from "./support/echo-server-process.js";
-import { type GatewayBackend, type L4Gateway, startGateway } from "./support/l4-gateway.js";
 import { runProber } from "./support/prober-process.js";
+import { useTwoVersionGateway } from "./support/two-version-gateway.js";
 
 const parseEvents = (lines: string[]) => lines.map((line) => JSON.parse(line) as WatchEvent);
 
@@ -93,29 +92,14 @@ describe("prober watch on seeded simulated probes", () => {
 
 for (const kind of ["nginx", "haproxy"] as const) {
   describe(`prober watch through ${kind}`, () => {
-    let servers: EchoServerProcess[];
-    let gateway: L4Gateway;
-    const split = (w1: number, w2: number): GatewayBackend[] =>
-      servers.map((server, i) => ({
-        name: `v${i + 1}`,
-        port: server.ports[0] as number,
-        weight: [w1, w2][i] ?? 0,
-      }));
-    beforeAll(async () => {
-      servers = await Promise.all([startEchoServerProcess("0", "one"), startEchoServerProcess("0", "two")]);
-      gateway = await startGateway(kind, split(100, 0));
-    });
-    afterAll(async () => {
-      await gateway?.stop();
-      await Promise.all((servers ?? []).map((server) => server.stop()));
-    });
+    const setup = useTwoVersionGateway(kind, [100, 0]);
 
     it("follows the tutorial's shift 100:0 → 80:20 → 50:50 → 0:100 by reloads: three changes, every step, exit 0", async () => {
-      await gateway.reload(split(100, 0));
+      await setup.route(100, 0);
       const watch = spawnTracked(process.execPath, [
         PROBER_CLI,
         "watch",
-        `127.0.0.1:${gateway.port}`,
+        setup.target,
         "--expect-steps",
         "100:0,80:20,50:50,0:100",
         "--rate",
@@ -134,7 +118,7 @@ for (const kind of ["nginx", "haproxy"] as const) {
           (line) => line.includes('"event":"step"') && line.includes(`"step":${step}`),
           `step ${step + 1}`,
         );
-        await gateway.reload(split(...weights));
+        await setup.route(...weights);
       }
       expect(await watch.exited, watch.lines.filter((l) => !l.includes("window")).join("\n")).toBe(0);
       const events = parseEvents(watch.lines);
@@ -145,10 +129,10 @@ for (const kind of ["nginx", "haproxy"] as const) {
     }, 90_000);
 
     it("reports windows and no change on a still 80:20 split", async () => {
-      await gateway.reload(split(80, 20));
+      await setup.route(80, 20);
       const run = await runProber([
         "watch",
-        `127.0.0.1:${gateway.port}`,
+        setup.target,
         "--expect",
         "80:20",
         "--rate",
