@@ -119,3 +119,34 @@ export async function readClusterExpectation(
     `${what}: the API server serves no ${plural}.${group} (are the CRDs installed?)`,
   );
 }
+
+/**
+ * Reads the object again every `intervalMs` until `signal` aborts, and calls `onChange` when its
+ * resourceVersion moved and its weights with it. A read that fails keeps the last weights and is told to
+ * `onError` (the watch goes on; the API server may be restarting).
+ */
+export function followClusterExpectation(
+  reference: ClusterReference,
+  options: { namespace?: string | undefined; map?: Map<string, string> | undefined; intervalMs: number },
+  last: ClusterSource,
+  onChange: (expected: Expectation, source: ClusterSource) => void,
+  onError: (error: Error) => void,
+  signal: AbortSignal,
+): void {
+  let seen = last;
+  const poll = async () => {
+    if (signal.aborted) return;
+    try {
+      const { expected, source } = await readClusterExpectation(reference, options);
+      if (source.resourceVersion !== seen.resourceVersion) {
+        seen = source;
+        onChange(expected, source);
+      }
+    } catch (error) {
+      onError(error as Error);
+    }
+    if (!signal.aborted) timer = setTimeout(poll, options.intervalMs);
+  };
+  let timer = setTimeout(poll, options.intervalMs);
+  signal.addEventListener("abort", () => clearTimeout(timer), { once: true });
+}

@@ -38,6 +38,15 @@ export interface WatchOptions {
   signal?: AbortSignal | undefined;
   /** Replaces the TCP probe (a seeded simulation in tests and the benchmark). */
   probe?: ProbeFunction | undefined;
+  /**
+   * With one expected split: called once at the start with a function that replaces it (weights read
+   * live from a cluster object that changed); the watch then judges the new split from a new segment.
+   */
+  followExpectation?:
+    | ((update: (expected: Expectation, description: string) => void, signal: AbortSignal) => void)
+    | undefined;
+  /** Where the steps came from (a cluster object and its resourceVersion), for the summary. */
+  expectationSource?: string | undefined;
   /** Every event as it happens: windows, changes, steps and, last, the summary. */
   onEvent?: ((event: WatchEvent) => void) | undefined;
 }
@@ -70,6 +79,7 @@ export type WatchEvent =
     }
   | { event: "change"; atMs: number; detectedAtMs: number; before: Shares; after: Shares }
   | { event: "step"; atMs: number; step: number; split: string; missed: string[] }
+  | { event: "expected"; atMs: number; split: string; source: string }
   | ({ event: "summary" } & WatchSummary);
 
 export interface WatchSummary {
@@ -82,6 +92,8 @@ export interface WatchSummary {
   /** With several steps: each step's split and when it was PASSed (null: not seen, or missed). */
   steps: { split: string; passedAtMs: number | null; missed: boolean }[];
   stoppedBy: "steps" | "no-step" | "errors" | "duration" | "interrupted";
+  /** Where the split judged last came from, when it was read from a cluster object; else null. */
+  expectationSource: string | null;
 }
 
 const describeSplit = (expectation: Expectation) => expectation.weights.join(":");
@@ -120,6 +132,9 @@ export function resolveWatchOptions(watchOptions: WatchOptions): ResolvedWatchOp
   if (first === undefined) throw new ProberOptionError("steps", "must hold at least one split");
   if (!(options.intervalMs > 0)) throw new ProberOptionError("intervalMs", "must be a number > 0");
   if (!(options.persistMs >= 0)) throw new ProberOptionError("persistMs", "must be a number >= 0");
+  if (options.followExpectation && options.steps.length > 1) {
+    throw new ProberOptionError("followExpectation", "follows one expected split, not steps");
+  }
   // The options it shares with a campaign are checked by the same rules.
   resolveCampaignOptions({ ...options, expected: first });
   return options;
@@ -127,7 +142,7 @@ export function resolveWatchOptions(watchOptions: WatchOptions): ResolvedWatchOp
 
 export async function runWatch(watchOptions: WatchOptions): Promise<WatchSummary> {
   const options = resolveWatchOptions(watchOptions);
-  const { labels, steps } = alignSteps(options.steps);
+  let { labels, steps } = alignSteps(options.steps);
   const several = steps.length > 1;
   const criteria = (expected: Expectation) => ({
     expected,
@@ -270,13 +285,17 @@ export async function runWatch(watchOptions: WatchOptions): Promise<WatchSummary
         before: sharesOf(labels, change.beforeCounts),
         after: sharesOf(labels, change.afterCounts),
       });
-      segmentIndex += 1;
-      segment = newSegment(startedMs);
-      detector = newDetector();
-      boundaryTimes = new Map();
+      restart(startedMs);
       return;
     }
     if (isCheckpoint(segment.probes)) judgeSegment();
+  };
+  /** A new segment from now: after a change of the split, or of what is expected of it. */
+  const restart = (atMs: number) => {
+    segmentIndex += 1;
+    segment = newSegment(atMs);
+    detector = newDetector();
+    boundaryTimes = new Map();
   };
 
   const prober = new TcpProber({ ...options, linesPerConnection: 1 });
@@ -312,12 +331,27 @@ export async function runWatch(watchOptions: WatchOptions): Promise<WatchSummary
     window = { probes: 0, failed: 0, counts: labels.map(() => 0) };
   };
   const ticker = setInterval(report, options.intervalMs);
+  const following = new AbortController();
+  let expectationSource = options.expectationSource ?? null;
+  options.followExpectation?.((expected, description) => {
+    expectationSource = description;
+    ({ labels, steps } = alignSteps([expected]));
+    stepStates.splice(0, stepStates.length, {
+      split: describeSplit(expected),
+      passedAtMs: null,
+      missed: false,
+    });
+    window = { probes: 0, failed: 0, counts: labels.map(() => 0) };
+    restart(lastStartedMs);
+    emit({ event: "expected", atMs: lastStartedMs, split: describeSplit(expected), source: description });
+  }, following.signal);
   const onInterrupt = () => finish("interrupted");
   options.signal?.addEventListener("abort", onInterrupt, { once: true });
   if (options.signal?.aborted) finish("interrupted");
   const deadline =
     options.durationMs === undefined ? undefined : setTimeout(() => finish("duration"), options.durationMs);
   await loop.run();
+  following.abort();
   clearInterval(ticker);
   clearTimeout(deadline);
   options.signal?.removeEventListener("abort", onInterrupt);
@@ -348,6 +382,7 @@ export async function runWatch(watchOptions: WatchOptions): Promise<WatchSummary
     changes,
     steps: stepStates,
     stoppedBy: stoppedBy ?? "duration",
+    expectationSource,
   };
   emit({ event: "summary", ...summary });
   return summary;

@@ -13,8 +13,10 @@ import {
   resolveExpectation,
   usageFromOptionError,
 } from "./cli-arguments.js";
+import type { ClusterSource } from "./cluster-reference.js";
 import { type Expectation, parseExpectation } from "./expectation.js";
 import { watchReportHtml } from "./html-report.js";
+import { parseLabelMap } from "./manifest-expectation.js";
 import { ProberOptionError } from "./prober-errors.js";
 import {
   resolveWatchOptions,
@@ -27,6 +29,11 @@ import {
 import { resolveTarget } from "./target-address.js";
 
 const PROGRAM = "prober watch";
+const describeSource = (from: ClusterSource) =>
+  `${from.kind.toLowerCase()}/${from.name} in ${from.namespace}, resourceVersion ${from.resourceVersion}`;
+
+/** How often a cluster object's weights are read again while watching. */
+const FOLLOW_INTERVAL_MS = 2000;
 
 function parseArguments(argv: string[]) {
   const parser = yargs(joinStdinDash(argv))
@@ -147,8 +154,10 @@ export function formatWatchEvent(event: WatchEvent): string {
       return `${seconds(event.detectedAtMs).padStart(8)}  CHANGE near ${seconds(event.atMs)}: ${listShares(event.before)} → ${listShares(event.after)}`;
     case "step":
       return `${seconds(event.atMs).padStart(8)}  STEP ${event.step + 1} PASSED: ${event.split}${event.missed.length > 0 ? ` (missed: ${event.missed.join(", ")})` : ""}`;
+    case "expected":
+      return `${seconds(event.atMs).padStart(8)}  EXPECTED now ${event.split}, from ${event.source}`;
     case "summary":
-      return `${event.target}: ${event.probes} probes in ${seconds(event.durationMs)}, ${event.changes} changes, stopped by ${event.stoppedBy}\n${event.verdict}: ${event.reason}`;
+      return `${event.target}: ${event.probes} probes in ${seconds(event.durationMs)}, ${event.changes} changes, stopped by ${event.stoppedBy}${event.expectationSource ? `; weights from ${event.expectationSource}` : ""}\n${event.verdict}: ${event.reason}`;
   }
 }
 
@@ -163,7 +172,28 @@ export async function runWatchCommand(argv: string[]): Promise<void> {
     }
     return { args: parsed, ...built };
   });
-  if (source !== undefined) options.steps = [(await resolveExpectation(PROGRAM, source, args)).expected];
+  if (source !== undefined) {
+    const { expected, expectedFrom } = await resolveExpectation(PROGRAM, source, args);
+    options.steps = [expected];
+    if ("cluster" in source && expectedFrom !== undefined) {
+      options.expectationSource = describeSource(expectedFrom);
+      // The object is read again while watching: a shift applied to it is followed.
+      const { followClusterExpectation } = await import("./cluster-expectation.js");
+      const map = args.map === undefined ? undefined : parseLabelMap(args.map);
+      options.followExpectation = (update, signal) =>
+        followClusterExpectation(
+          source.cluster,
+          { namespace: args.namespace, map, intervalMs: FOLLOW_INTERVAL_MS },
+          expectedFrom,
+          (next, from) => update(next, describeSource(from)),
+          (error) =>
+            process.stderr.write(
+              `${PROGRAM}: re-reading ${describeSource(expectedFrom)} failed, keeping its weights: ${error.message}\n`,
+            ),
+          signal,
+        );
+    }
+  }
   const events: WatchEvent[] = [];
   const print = (event: WatchEvent) => {
     if (args.report !== undefined) events.push(event);

@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../devtools/free-port.js";
 import { startWeightedSplitter, type WeightedSplitter } from "../splitter/weighted-splitter.js";
+import { PROBER_CLI, spawnTracked } from "./support/child-processes.js";
 import { type EchoServerProcess, startEchoServerProcess } from "./support/echo-server-process.js";
 import { type KubeApiServer, startKubeApiServer } from "./support/kube-apiserver.js";
 import { runProber } from "./support/prober-process.js";
@@ -134,6 +135,50 @@ describe("prober --expect-from a live cluster object, on a real kube-apiserver w
     expect(summary.verdict, run.stderr).toBe("PASS");
     expect(run.code).toBe(0);
   });
+
+  it("follows the object while watching: new weights applied to it become the split judged", async () => {
+    const watch = spawnTracked(
+      process.execPath,
+      [
+        PROBER_CLI,
+        "watch",
+        target,
+        "--expect-from",
+        "virtualservice/tcp-echo",
+        "--rate",
+        "2000",
+        "--duration",
+        "10",
+        "--json",
+      ],
+      { KUBECONFIG: kube.adminKubeconfig, HOME: home, KUBERNETES_SERVICE_HOST: "" },
+    );
+    await watch.waitForLine((line) => line.includes('"event":"window"'), "a first window");
+    splitter.setBackends([
+      { host: "127.0.0.1", port: one.ports[0] as number, weight: 50 },
+      { host: "127.0.0.1", port: two.ports[0] as number, weight: 50 },
+    ]);
+    await kube.apply(TUTORIAL.replace("weight: 80", "weight: 50").replace("weight: 20", "weight: 50"));
+    const expected = JSON.parse(
+      await watch.waitForLine((line) => line.includes('"event":"expected"'), "the new weights"),
+    );
+    expect(expected.split).toBe("50:50");
+    await watch.exited;
+    const summary = JSON.parse(watch.lines.at(-1) as string);
+    const live = JSON.parse(
+      (await kube.request("GET", "/apis/networking.istio.io/v1/namespaces/default/virtualservices/tcp-echo"))
+        .body,
+    );
+    expect(summary.verdict, summary.reason).toBe("PASS");
+    expect(summary.expectationSource).toBe(
+      `virtualservice/tcp-echo in default, resourceVersion ${live.metadata.resourceVersion}`,
+    );
+    await kube.apply(TUTORIAL);
+    splitter.setBackends([
+      { host: "127.0.0.1", port: one.ports[0] as number, weight: 80 },
+      { host: "127.0.0.1", port: two.ports[0] as number, weight: 20 },
+    ]);
+  }, 30_000);
 
   it("says an object is not found in one line, exit code 66", async () => {
     const run = await prober(["--expect-from", "virtualservice/nowhere"]);
