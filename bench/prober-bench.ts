@@ -2,7 +2,6 @@ import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import mt19937 from "@stdlib/random-base-mt19937";
-import normalQuantile from "@stdlib/stats-base-dists-normal-quantile";
 import { simulatedProbe } from "../devtools/simulated-probe.js";
 import { parseExpectation } from "../prober/expectation.js";
 import { type CampaignReport, runProbeCampaign } from "../prober/probe-campaign.js";
@@ -10,6 +9,7 @@ import { isCheckpoint } from "../prober/split-segments.js";
 import { judgeSplit, type SplitJudgement, splitBounds } from "../prober/split-verdict.js";
 import { startWeightedSplitter } from "../splitter/weighted-splitter.js";
 import { startServer } from "./echo-peers.js";
+import { exactFixedSampleSize } from "./fixed-sample.js";
 import { goLoad } from "./go-load.js";
 
 const run = promisify(execFile);
@@ -70,18 +70,8 @@ function simulate(shareOfOne: number, seed: number): Promise<CampaignReport> {
   });
 }
 
-/**
- * Fixed-sample sizes at 99% confidence and 90% power, ±5 pp: equivalence (two one-sided tests) when the
- * truth is the expected share, a one-sided test against the band's edge when it is off.
- */
-function fixedSampleSize(expected: number, truth: number): number {
-  const zAlpha = normalQuantile(1 - 0.01, 0, 1);
-  const variance = truth * (1 - truth);
-  if (truth === expected)
-    return Math.ceil(((zAlpha + normalQuantile(1 - 0.1 / 2, 0, 1)) ** 2 * variance) / 0.05 ** 2);
-  const distance = Math.abs(truth - expected) - 0.05;
-  return Math.ceil(((zAlpha + normalQuantile(1 - 0.1, 0, 1)) ** 2 * variance) / distance ** 2);
-}
+/** The exact fixed-sample size for the same question at 99% confidence and 90% power, ±5 pp around 80%. */
+const fixedSampleSize = (truth: number) => exactFixedSampleSize(truth, 0.75, 0.85, 0.01, 0.9, 600);
 
 /**
  * Runs the prober with --json. Its verdicts exit 0-3 with a report on stdout; anything else (a crash, a
@@ -170,7 +160,7 @@ async function settle(settings: ProberBenchSettings): Promise<SettleFigures[]> {
         medianProbes: median(runs.map((r) => r.probes)),
         p90Probes: percentile90(runs.map((r) => r.probes)),
         rate: runs.filter((r) => r.verdict === verdict).length / runs.length,
-        fixedSampleProbes: fixedSampleSize(0.8, shareOfOne),
+        fixedSampleProbes: fixedSampleSize(shareOfOne),
         wallMs: median(wall.map((r) => r.wallMs)),
         wallProbes: median(wall.map((r) => r.probes)),
       });

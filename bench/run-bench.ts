@@ -158,7 +158,7 @@ function markdown(
     }
     lines.push(
       "",
-      "Fixed-sample sizes: 99% confidence and 90% power at ±5 pp (two one-sided tests at the true 80:20; a one-sided test against the band's edge at 70:30). They cannot stop early or be re-run safely; the prober can.",
+      "Fixed-sample sizes, by the exact binomial: 99% confidence and 90% power at ±5 pp (two one-sided tests at the true 80:20; a one-sided test against the band's edge at 70:30). They cannot stop early or be re-run safely; the prober can.",
       "",
     );
   }
