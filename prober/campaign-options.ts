@@ -38,6 +38,13 @@ export interface CampaignOptions {
   followChanges?: boolean | undefined;
   /** Where `expected` was read from (a cluster object), carried into the report. */
   expectedFrom?: ClusterSource | undefined;
+  /**
+   * With followChanges: called once at the start with a function that replaces the expected split (a
+   * followed cluster object changed); the run then judges the new split from a new segment.
+   */
+  followExpectation?:
+    | ((update: (expected: Expectation, source: ClusterSource) => void, signal: AbortSignal) => void)
+    | undefined;
   /** Record each version's share and bounds at every checkpoint in `report.trace` (for the HTML report). */
   trace?: boolean | undefined;
   /** Ends the campaign early, as SIGINT does: the report covers what was seen. */
@@ -63,7 +70,7 @@ export const CAMPAIGN_DEFAULTS = {
   trace: false,
 } as const;
 
-type Hooks = "rate" | "signal" | "probe" | "onProgress" | "expectedFrom";
+type Hooks = "rate" | "signal" | "probe" | "onProgress" | "expectedFrom" | "followExpectation";
 export type ResolvedCampaignOptions = {
   [K in Exclude<keyof CampaignOptions, Hooks>]-?: Exclude<CampaignOptions[K], undefined>;
 } & Pick<CampaignOptions, Hooks>;

@@ -98,6 +98,42 @@ export async function resolveExpectation(
   }
 }
 
+/** How often a followed cluster object is read again while a run goes on. */
+const FOLLOW_INTERVAL_MS = 2000;
+
+/** `virtualservice/tcp-echo in default, resourceVersion 1234`. */
+export const describeSource = (from: ClusterSource) =>
+  `${from.kind.toLowerCase()}/${from.name} in ${from.namespace}, resourceVersion ${from.resourceVersion}`;
+
+/**
+ * For a run that follows a cluster object (`--wait`, `watch`): a function that re-reads it every 2 s
+ * and hands on new weights; a read that fails keeps the last ones and says so on stderr.
+ */
+export function clusterFollower(
+  program: string,
+  source: ExpectationSource,
+  args: ExpectationArguments,
+  first: ClusterSource | undefined,
+): ((update: (expected: Expectation, from: ClusterSource) => void, signal: AbortSignal) => void) | undefined {
+  if (!("cluster" in source) || first === undefined) return undefined;
+  const map = args.map === undefined ? undefined : parseLabelMap(args.map);
+  return (update, signal) => {
+    void import("./cluster-expectation.js").then(({ followClusterExpectation }) =>
+      followClusterExpectation(
+        source.cluster,
+        { namespace: args.namespace, map, intervalMs: FOLLOW_INTERVAL_MS },
+        first,
+        update,
+        (error) =>
+          process.stderr.write(
+            `${program}: re-reading ${describeSource(first)} failed, keeping its weights: ${error.message}\n`,
+          ),
+        signal,
+      ),
+    );
+  };
+}
+
 export function readExpectation(args: ExpectationArguments): Expectation {
   if (args.expect !== undefined && args.expectFrom !== undefined) {
     throw new UsageError("give either --expect or --expect-from, not both");

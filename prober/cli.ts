@@ -7,6 +7,7 @@ import { exitWithError, UsageError } from "../common/cli-failure.js";
 import { EXIT_CODES, exitCodeForSystemError } from "../common/exit-codes.js";
 import { CAMPAIGN_DEFAULTS, type CampaignOptions, resolveCampaignOptions } from "./campaign-options.js";
 import {
+  clusterFollower,
   EXPECTATION_OPTIONS,
   type ExpectationSource,
   expectationSource,
@@ -144,11 +145,16 @@ async function main(): Promise<void> {
     return { args: parsed, source: from, options: validated(campaignOptions(parsed, from)) };
   });
   const { expected, expectedFrom } = await resolveExpectation(PROGRAM, source, args);
+  // With --wait, the object is read again while the run goes on: a shift applied to it is followed.
+  const followExpectation = options.followChanges
+    ? clusterFollower(PROGRAM, source, args, expectedFrom)
+    : undefined;
   const progress = createProgressBar(process.stderr);
   const report = await runProbeCampaign({
     ...options,
     expected,
     expectedFrom,
+    followExpectation,
     trace: args.report !== undefined,
     onProgress: progress.update,
     signal: interruptOnSignals(),

@@ -33,7 +33,7 @@ export interface SegmentReport {
   probes: number;
   counts: Record<string, number>;
   verdict: Verdict;
-  endedBy: "change" | "contradiction" | null;
+  endedBy: "change" | "contradiction" | "expectation" | null;
   changeAtProbe: number | null;
   changeAtMs: number | null;
 }
@@ -158,10 +158,17 @@ export async function runProbeCampaign(campaignOptions: CampaignOptions): Promis
   options.signal?.addEventListener("abort", onInterrupt, { once: true });
   if (options.signal?.aborted) stop("interrupted");
   const deadline = setTimeout(() => stop("duration"), options.durationMs);
+  const following = new AbortController();
+  let expectedFrom = options.expectedFrom;
+  options.followExpectation?.((expected, source) => {
+    expectedFrom = source;
+    test.expect(expected);
+  }, following.signal);
   await loop.run();
+  following.abort();
   clearTimeout(deadline);
   options.signal?.removeEventListener("abort", onInterrupt);
-  return buildReport(options, test, {
+  return buildReport({ ...options, expected: test.expected, expectedFrom }, test, {
     durationMs: performance.now() - loop.began,
     stoppedBy: stoppedBy ?? "max-probes",
     latencies,

@@ -20,8 +20,8 @@ export interface Segment {
   judgement: SplitJudgement;
   /** Whether its halves disagree, checkpoint by checkpoint. */
   halves: SegmentHalves;
-  /** Why it ended: a change of the split was detected, or its evidence contradicted itself. */
-  endedBy: "change" | "contradiction" | undefined;
+  /** Why it ended: a change of the split was detected, its evidence contradicted itself, or what is expected changed. */
+  endedBy: "change" | "contradiction" | "expectation" | undefined;
   /** For a segment begun by a detected change: the estimated change point (probe number and ms). */
   changeAtProbe: number | undefined;
   changeAtMs: number | undefined;
@@ -49,7 +49,7 @@ const emptyObservation = (labels: string[]): SplitObservation => ({
  * `followChanges` (`--wait`, `watch`), a detected change, or evidence for both PASS and FAIL within one
  * segment, starts a new segment on the outcomes that follow; segment k gets alpha / 2^k, so the run's
  * error rates stay within alpha in all (the data after a stopping time of an i.i.d. sequence is again
- * i.i.d. and independent of it). A FAIL then does not end the run: the next weights may still arrive.
+ * i.i.d. and independent of it). A FAIL or ERROR then does not end the run: the next weights may still arrive.
  */
 export class SegmentedSplitTest {
   readonly segments: Segment[] = [];
@@ -62,7 +62,7 @@ export class SegmentedSplitTest {
   changed: { atProbe: number; atMs: number } | undefined;
 
   constructor(
-    private readonly criteria: SplitCriteria,
+    private criteria: SplitCriteria,
     private readonly followChanges: boolean,
   ) {
     this.detector = this.newDetector();
@@ -73,11 +73,15 @@ export class SegmentedSplitTest {
     return this.segments[this.segments.length - 1] as Segment;
   }
 
-  /** True when the run can stop: PASS or ERROR, or any settled verdict without followChanges. */
+  /**
+   * True when the run can stop: any settled verdict without followChanges; with it, only a PASS. A FAIL
+   * or an ERROR may be the old weights, or a reload's moment of refused connections: the next segment
+   * may still PASS, and the last one's verdict stands when the wait ends.
+   */
   get decided(): boolean {
     const { judgement } = this.current;
     if (this.changed) return true;
-    return judgement.settled && (!this.followChanges || judgement.verdict !== "FAIL");
+    return judgement.settled && (!this.followChanges || judgement.verdict === "PASS");
   }
 
   /** Takes the next outcome in start order, started `startedMs` after the run began. */
@@ -130,6 +134,18 @@ export class SegmentedSplitTest {
       this.startSegment(this.probes, this.lastStartedMs, undefined);
     }
     return this.current.judgement;
+  }
+
+  /** The split the run is judged against from now on (a followed cluster object changed): a new segment. */
+  expect(expected: SplitCriteria["expected"]): void {
+    this.criteria = { ...this.criteria, expected };
+    this.current.endedBy = "expectation";
+    this.startSegment(this.probes, this.lastStartedMs, undefined);
+  }
+
+  /** What the current segment is judged against. */
+  get expected(): SplitCriteria["expected"] {
+    return this.criteria.expected;
   }
 
   private newDetector(): ChangeDetector {

@@ -136,7 +136,7 @@ export function resolveWatchOptions(watchOptions: WatchOptions): ResolvedWatchOp
     throw new ProberOptionError("followExpectation", "follows one expected split, not steps");
   }
   // The options it shares with a campaign are checked by the same rules.
-  resolveCampaignOptions({ ...options, expected: first });
+  resolveCampaignOptions({ ...options, expected: first, followExpectation: undefined });
   return options;
 }
 

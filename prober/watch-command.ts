@@ -5,6 +5,8 @@ import { UsageError } from "../common/cli-failure.js";
 import { EXIT_CODES } from "../common/exit-codes.js";
 import {
   asUsage,
+  clusterFollower,
+  describeSource,
   EXPECTATION_OPTIONS,
   type ExpectationSource,
   expectationSource,
@@ -13,10 +15,8 @@ import {
   resolveExpectation,
   usageFromOptionError,
 } from "./cli-arguments.js";
-import type { ClusterSource } from "./cluster-reference.js";
 import { type Expectation, parseExpectation } from "./expectation.js";
 import { watchReportHtml } from "./html-report.js";
-import { parseLabelMap } from "./manifest-expectation.js";
 import { ProberOptionError } from "./prober-errors.js";
 import {
   resolveWatchOptions,
@@ -29,11 +29,6 @@ import {
 import { resolveTarget } from "./target-address.js";
 
 const PROGRAM = "prober watch";
-const describeSource = (from: ClusterSource) =>
-  `${from.kind.toLowerCase()}/${from.name} in ${from.namespace}, resourceVersion ${from.resourceVersion}`;
-
-/** How often a cluster object's weights are read again while watching. */
-const FOLLOW_INTERVAL_MS = 2000;
 
 function parseArguments(argv: string[]) {
   const parser = yargs(joinStdinDash(argv))
@@ -175,24 +170,12 @@ export async function runWatchCommand(argv: string[]): Promise<void> {
   if (source !== undefined) {
     const { expected, expectedFrom } = await resolveExpectation(PROGRAM, source, args);
     options.steps = [expected];
-    if ("cluster" in source && expectedFrom !== undefined) {
-      options.expectationSource = describeSource(expectedFrom);
-      // The object is read again while watching: a shift applied to it is followed.
-      const { followClusterExpectation } = await import("./cluster-expectation.js");
-      const map = args.map === undefined ? undefined : parseLabelMap(args.map);
+    options.expectationSource = expectedFrom === undefined ? undefined : describeSource(expectedFrom);
+    // The object is read again while watching: a shift applied to it is followed.
+    const follow = clusterFollower(PROGRAM, source, args, expectedFrom);
+    if (follow)
       options.followExpectation = (update, signal) =>
-        followClusterExpectation(
-          source.cluster,
-          { namespace: args.namespace, map, intervalMs: FOLLOW_INTERVAL_MS },
-          expectedFrom,
-          (next, from) => update(next, describeSource(from)),
-          (error) =>
-            process.stderr.write(
-              `${PROGRAM}: re-reading ${describeSource(expectedFrom)} failed, keeping its weights: ${error.message}\n`,
-            ),
-          signal,
-        );
-    }
+        follow((next, from) => update(next, describeSource(from)), signal);
   }
   const events: WatchEvent[] = [];
   const print = (event: WatchEvent) => {

@@ -49,7 +49,8 @@ if [ "$(cat "$BIN/etcd.version" 2>/dev/null)" != "$ETCD_VERSION" ]; then
 fi
 
 # The CRDs the tests apply, from the Go modules that publish them: Istio's (from the istio.io/istio
-# version pinned for its tcp-echo) and Gateway API's TCPRoute on both channels.
+# version pinned for its tcp-echo), Gateway API's Gateway and TCPRoute on both channels, Argo Rollouts'
+# and Flagger's.
 CRDS="$PWD/.cache/crds"
 if [ "$(cat "$CRDS/versions" 2>/dev/null)" != "$ISTIO_VERSION $GATEWAY_API_VERSION" ]; then
   echo "build-kube-tools: CRDs of Istio $ISTIO_VERSION and Gateway API $GATEWAY_API_VERSION"
@@ -62,4 +63,14 @@ if [ "$(cat "$CRDS/versions" 2>/dev/null)" != "$ISTIO_VERSION $GATEWAY_API_VERSI
     install -m 644 "$gateway/config/crd/$channel/gateway.networking.k8s.io_gateways.yaml" "$CRDS/gateway-api-$channel-gateways.yaml"
   done
   echo "$ISTIO_VERSION $GATEWAY_API_VERSION" > "$CRDS/versions"
+fi
+if [ "$(cat "$CRDS/canary-versions" 2>/dev/null)" != "$ARGO_ROLLOUTS_VERSION $FLAGGER_VERSION" ]; then
+  echo "build-kube-tools: CRDs of Argo Rollouts $ARGO_ROLLOUTS_VERSION and Flagger $FLAGGER_VERSION"
+  argo=$(go mod download -json "github.com/argoproj/argo-rollouts@$ARGO_ROLLOUTS_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+  flagger=$(go mod download -json "github.com/fluxcd/flagger@$FLAGGER_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+  for crd in rollout analysis-template analysis-run; do
+    install -m 644 "$argo/manifests/crds/$crd-crd.yaml" "$CRDS/argo-rollouts-$crd.yaml"
+  done
+  install -m 644 "$flagger/artifacts/flagger/crd.yaml" "$CRDS/flagger.yaml"
+  echo "$ARGO_ROLLOUTS_VERSION $FLAGGER_VERSION" > "$CRDS/canary-versions"
 fi

@@ -9,6 +9,7 @@ import { PROBER_CLI, spawnTracked } from "./support/child-processes.js";
 import { type EchoServerProcess, startEchoServerProcess } from "./support/echo-server-process.js";
 import { type KubeApiServer, startKubeApiServer } from "./support/kube-apiserver.js";
 import { runProber } from "./support/prober-process.js";
+import { rogueServer } from "./support/rogue-server.js";
 
 const TUTORIAL = readFileSync(
   fileURLToPath(new URL("./fixtures/tutorial-virtualservice-80-20.yaml", import.meta.url)),
@@ -179,6 +180,51 @@ describe("prober --expect-from a live cluster object, on a real kube-apiserver w
       { host: "127.0.0.1", port: two.ports[0] as number, weight: 20 },
     ]);
   }, 30_000);
+
+  it("follows the object during --wait: weights applied to it after the start become the split judged", async () => {
+    // A target that answers one and two in turn (exactly 50:50), and applies 50:50 to the object once
+    // the prober is probing, so that only a prober that follows the object can PASS.
+    let connections = 0;
+    let applied: Promise<void> | undefined;
+    const alternating = await rogueServer((socket) => {
+      connections += 1;
+      applied ??= kube.apply(
+        TUTORIAL.replace("weight: 80", "weight: 50").replace("weight: 20", "weight: 50"),
+      );
+      const prefix = connections % 2 === 0 ? "one" : "two";
+      socket.on("data", (line: Buffer) => socket.write(Buffer.concat([Buffer.from(`${prefix} `), line])));
+    });
+    try {
+      const run = await runProber(
+        [
+          "--expect-from",
+          "virtualservice/tcp-echo",
+          "--wait",
+          "20",
+          "--json",
+          `127.0.0.1:${alternating.port}`,
+        ],
+        { KUBECONFIG: kube.adminKubeconfig, HOME: home, KUBERNETES_SERVICE_HOST: "" },
+      );
+      const report = JSON.parse(run.stdout);
+      expect(report.verdict, report.reason).toBe("PASS");
+      expect(report.expected).toEqual({ one: 0.5, two: 0.5 });
+      expect(report.segments.some((s: { endedBy: string }) => s.endedBy === "expectation")).toBe(true);
+      const live = JSON.parse(
+        (
+          await kube.request(
+            "GET",
+            "/apis/networking.istio.io/v1/namespaces/default/virtualservices/tcp-echo",
+          )
+        ).body,
+      );
+      expect(report.expectedFrom.resourceVersion).toBe(live.metadata.resourceVersion);
+    } finally {
+      await applied;
+      await alternating.close();
+      await kube.apply(TUTORIAL);
+    }
+  }, 40_000);
 
   it("says an object is not found in one line, exit code 66", async () => {
     const run = await prober(["--expect-from", "virtualservice/nowhere"]);

@@ -48,6 +48,9 @@ function resourcePath(object: KubeObject): string {
     Gateway: "gateways",
     DestinationRule: "destinationrules",
     TCPRoute: "tcproutes",
+    Rollout: "rollouts",
+    AnalysisTemplate: "analysistemplates",
+    Canary: "canaries",
   };
   const kind = object.kind ?? "";
   const resource = plural[kind];
@@ -165,17 +168,21 @@ export async function startKubeApiServer(): Promise<KubeApiServer> {
         req.on("error", reject);
         req.end(body);
       });
+    /** Each document of a YAML stream, as its own text and as read here for its kind and name. */
+    const documents = (yaml: string) =>
+      yaml
+        .split(/^---\s*$/m)
+        .map((text) => ({
+          text,
+          object: parseAllDocuments(text)[0]?.toJS() as KubeObject | null | undefined,
+        }))
+        .filter((d): d is { text: string; object: KubeObject } => Boolean(d.object?.kind));
+    // The text itself goes to the server, whose YAML reader is kubectl's: Flagger's CRD has multi-line
+    // quoted descriptions that it reads and a stricter reader would not.
     const apply = async (yaml: string) => {
-      for (const document of parseAllDocuments(yaml)) {
-        const object = document.toJS() as KubeObject | null;
-        if (!object?.kind) continue;
+      for (const { text, object } of documents(yaml)) {
         const path = `${resourcePath(object)}?fieldManager=tcp-echo-tests&force=true`;
-        const { status, body } = await call(
-          "PATCH",
-          path,
-          JSON.stringify(object),
-          "application/apply-patch+yaml",
-        );
+        const { status, body } = await call("PATCH", path, text, "application/apply-patch+yaml");
         if (status >= 300)
           throw new Error(`apply ${object.kind}/${object.metadata?.name}: ${status} ${body}`);
       }
@@ -188,12 +195,11 @@ export async function startKubeApiServer(): Promise<KubeApiServer> {
         kubeconfig(`user${++serial}`, token ?? adminToken, namespace),
       apply,
       async applyCrds(file, group) {
-        const crds = parseAllDocuments(readFileSync(join(CRDS, file), "utf8"))
-          .map((d) => d.toJS() as KubeObject | null)
-          .filter(
-            (crd): crd is KubeObject => crd?.kind === "CustomResourceDefinition" && crd.spec?.group === group,
-          );
-        await apply(crds.map((crd) => JSON.stringify(crd)).join("\n---\n"));
+        const chosen = documents(readFileSync(join(CRDS, file), "utf8")).filter(
+          ({ object }) => object.kind === "CustomResourceDefinition" && object.spec?.group === group,
+        );
+        await apply(chosen.map(({ text }) => text).join("\n---\n"));
+        const crds = chosen.map(({ object }) => object);
         // Custom resources are served once their CRD is Established.
         await until(`CRDs of ${group}`, async () => {
           for (const crd of crds) {
