@@ -7,6 +7,7 @@ import { freePort } from "../devtools/free-port.js";
 import { startWeightedSplitter, type WeightedSplitter } from "../splitter/weighted-splitter.js";
 import { PROBER_CLI, spawnTracked } from "./support/child-processes.js";
 import { type EchoServerProcess, startEchoServerProcess } from "./support/echo-server-process.js";
+import { CHART, helm } from "./support/helm-chart.js";
 import { type KubeApiServer, startKubeApiServer } from "./support/kube-apiserver.js";
 import { runProber } from "./support/prober-process.js";
 import { rogueServer } from "./support/rogue-server.js";
@@ -242,27 +243,23 @@ describe("prober --expect-from a live cluster object, on a real kube-apiserver w
     );
   });
 
-  it("with a service-account token bound only to a Role that allows reading VirtualServices: reads them, and is refused TCPRoutes by name (77)", async () => {
-    await kube.apply(`
-apiVersion: v1
-kind: ServiceAccount
-metadata: { name: prober, namespace: default }
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: { name: prober-reads-virtualservices, namespace: default }
-rules:
-  - { apiGroups: [networking.istio.io], resources: [virtualservices], verbs: [get, list, watch] }
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: { name: prober-reads-virtualservices, namespace: default }
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: Role, name: prober-reads-virtualservices }
-subjects: [{ kind: ServiceAccount, name: prober, namespace: default }]
-`);
+  it("with the token of the chart's prober ServiceAccount (bound only to its Role): reads in its namespace, is forbidden elsewhere (77)", async () => {
+    await helm([
+      "install",
+      "rbac",
+      CHART,
+      "--kubeconfig",
+      kube.adminKubeconfig,
+      "--set",
+      "routing.mode=none",
+      "--set",
+      "test.target=service",
+      "--set",
+      "proberService.enabled=true",
+    ]);
     const tokenRequest = await kube.request(
       "POST",
-      "/api/v1/namespaces/default/serviceaccounts/prober/token",
+      "/api/v1/namespaces/default/serviceaccounts/rbac-tcp-echo-prober/token",
       JSON.stringify({
         apiVersion: "authentication.k8s.io/v1",
         kind: "TokenRequest",
@@ -273,11 +270,17 @@ subjects: [{ kind: ServiceAccount, name: prober, namespace: default }]
     const kubeconfig = kube.kubeconfigFor(token);
     const allowed = await prober(["--expect-from", "virtualservice/tcp-echo"], kubeconfig);
     expect(allowed.code, allowed.stderr).toBe(0);
-    const refused = await prober(["--expect-from", "tcproute/route-v1"], kubeconfig);
+    const tcpRoute = await prober(["--expect-from", "tcproute/route-v1"], kubeconfig);
+    expect(tcpRoute.code, tcpRoute.stderr).toBe(0);
+    const refused = await prober(
+      ["--expect-from", "virtualservice/tcp-echo", "--namespace", "shop"],
+      kubeconfig,
+    );
     expect(refused.code).toBe(77);
     expect(refused.stderr).toMatch(
-      /^prober: forbidden: .*cannot get resource "tcproutes" in API group "gateway\.networking\.k8s\.io".*\(the prober needs get on tcproutes\.gateway\.networking\.k8s\.io\)\n$/,
+      /^prober: forbidden: .*cannot get resource "virtualservices" in API group "networking\.istio\.io" in the namespace "shop".*\(the prober needs get on virtualservices\.networking\.istio\.io\)\n$/,
     );
+    await helm(["uninstall", "rbac", "--kubeconfig", kube.adminKubeconfig]);
   });
 
   it("says no cluster is configured, exit code 78", async () => {
