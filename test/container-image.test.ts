@@ -1,6 +1,11 @@
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Network, type StartedNetwork, type StartedTestContainer, Wait } from "testcontainers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startWeightedSplitter, type WeightedSplitter } from "../splitter/weighted-splitter.js";
 import {
   buildImageUnderTest,
   containerOutput,
@@ -10,6 +15,9 @@ import {
   LOCAL_BASE_IMAGE,
   removeTestContainersAndImages,
 } from "./support/container-images.js";
+import { type EchoServerProcess, startEchoServerProcess } from "./support/echo-server-process.js";
+import { CHART, helm } from "./support/helm-chart.js";
+import { type KubeApiServer, startKubeApiServer } from "./support/kube-apiserver.js";
 import { exchange, openConnection, readAtLeast, readUntilEnd } from "./support/tcp-client.js";
 
 const listening = Wait.forLogMessage(/"msg":"listening"/);
@@ -189,5 +197,83 @@ describe("prober from the image on a user-defined network", () => {
     expect(report.verdict).toBe("PASS");
     expect(report.target).toBe("gateway:31400");
     expect(exitCode).toBe(0);
+  }, 120_000);
+});
+
+describe("prober from the image in a pod's place: weights read with the in-cluster service account", () => {
+  let kube: KubeApiServer;
+  let one: EchoServerProcess;
+  let two: EchoServerProcess;
+  let splitter: WeightedSplitter;
+  const secrets = mkdtempSync(join(tmpdir(), "tcp-echo-sa-"));
+  beforeAll(async () => {
+    kube = await startKubeApiServer();
+    await kube.applyCrds("istio.yaml", "networking.istio.io");
+    await kube.apply(
+      readFileSync(
+        fileURLToPath(new URL("./fixtures/tutorial-virtualservice-80-20.yaml", import.meta.url)),
+        "utf8",
+      ),
+    );
+    await helm([
+      "install",
+      "pod",
+      CHART,
+      "--kubeconfig",
+      kube.adminKubeconfig,
+      "--set",
+      "routing.mode=none",
+      "--set",
+      "test.target=service",
+      "--set",
+      "proberService.enabled=true",
+    ]);
+    [one, two] = await Promise.all([startEchoServerProcess("0", "one"), startEchoServerProcess("0", "two")]);
+    splitter = await startWeightedSplitter([
+      { host: "127.0.0.1", port: one.ports[0] as number, weight: 80 },
+      { host: "127.0.0.1", port: two.ports[0] as number, weight: 20 },
+    ]);
+  }, 120_000);
+  afterAll(async () => {
+    await splitter?.close();
+    await Promise.all([one?.stop(), two?.stop()]);
+    await kube?.stop();
+    rmSync(secrets, { recursive: true, force: true });
+  });
+
+  it("reads virtualservice/NAME through the mounted token, CA and namespace, as in a pod, and PASSes", async () => {
+    // What the kubelet mounts into a pod of the chart's prober ServiceAccount.
+    const tokenRequest = await kube.request(
+      "POST",
+      "/api/v1/namespaces/default/serviceaccounts/pod-tcp-echo-prober/token",
+      JSON.stringify({
+        apiVersion: "authentication.k8s.io/v1",
+        kind: "TokenRequest",
+        spec: { expirationSeconds: 600 },
+      }),
+    );
+    writeFileSync(join(secrets, "token"), JSON.parse(tokenRequest.body).status.token, { mode: 0o644 });
+    writeFileSync(join(secrets, "ca.crt"), kube.caCertificate, { mode: 0o644 });
+    writeFileSync(join(secrets, "namespace"), "default", { mode: 0o644 });
+    chmodSync(secrets, 0o755);
+    const apiPort = new URL(kube.url).port;
+    const prober = await new ImageContainer()
+      .withNetworkMode("host")
+      .withEnvironment({ KUBERNETES_SERVICE_HOST: "127.0.0.1", KUBERNETES_SERVICE_PORT: apiPort })
+      .withBindMounts([
+        { source: secrets, target: "/var/run/secrets/kubernetes.io/serviceaccount", mode: "ro" },
+      ])
+      .withEntrypoint(["prober"])
+      .withCommand(["--expect-from", "virtualservice/tcp-echo", "--json", `127.0.0.1:${splitter.port}`])
+      .withWaitStrategy(Wait.forOneShotStartup())
+      .start();
+    const { stdout, stderr } = await containerOutput(prober.getId());
+    const report = JSON.parse(stdout);
+    expect(report.verdict, stderr).toBe("PASS");
+    expect(report.expectedFrom).toMatchObject({
+      kind: "VirtualService",
+      name: "tcp-echo",
+      namespace: "default",
+    });
   }, 120_000);
 });

@@ -14,6 +14,8 @@ const CRDS = fileURLToPath(new URL("../../.cache/crds/", import.meta.url));
 /** A real kube-apiserver on loopback with its own etcd, started by a test and stopped by it. */
 export interface KubeApiServer {
   readonly url: string;
+  /** The API server's self-signed certificate, PEM: what a pod finds in its service account's ca.crt. */
+  readonly caCertificate: string;
   /** A kubeconfig file for the admin user (system:masters), current namespace `default`. */
   readonly adminKubeconfig: string;
   /** Writes a kubeconfig for a bearer token (a service account's, say; the admin's when undefined) in a namespace. */
@@ -190,6 +192,7 @@ export async function startKubeApiServer(): Promise<KubeApiServer> {
     let serial = 0;
     return {
       url,
+      caCertificate: ca.toString("utf8"),
       adminKubeconfig,
       kubeconfigFor: (token, namespace = "default") =>
         kubeconfig(`user${++serial}`, token ?? adminToken, namespace),
