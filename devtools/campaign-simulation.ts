@@ -39,6 +39,8 @@ export async function simulateScenario(
         maxProbes: scenario.maxProbes,
         durationMs: 600_000,
         followChanges: scenario.followChanges,
+        // Simulated probes take no time: no rate cap, whatever --wait's default.
+        rate: Number.POSITIVE_INFINITY,
         stopWhenSettled: scenario.stopWhenSettled,
         confidence: scenario.confidence,
         probe: simulatedProbe(scenario.split, seed, scenario.simulation),

@@ -27,7 +27,7 @@ export interface CampaignOptions {
   maxProbes?: number | undefined;
   /** Time budget in milliseconds (with followChanges: how long to wait for the split to hold). */
   durationMs?: number | undefined;
-  /** Cap on probes started per second; undefined for no cap. */
+  /** Cap on probes started per second; undefined for no cap (with followChanges: FOLLOW_CHANGES_RATE; Infinity for none). */
   rate?: number | undefined;
   connectTimeoutMs?: number | undefined;
   timeoutMs?: number | undefined;
@@ -70,6 +70,9 @@ export const CAMPAIGN_DEFAULTS = {
   trace: false,
 } as const;
 
+/** Probes started per second when following changes and no rate is given. */
+export const FOLLOW_CHANGES_RATE = 500;
+
 type Hooks = "rate" | "signal" | "probe" | "onProgress" | "expectedFrom" | "followExpectation";
 export type ResolvedCampaignOptions = {
   [K in Exclude<keyof CampaignOptions, Hooks>]-?: Exclude<CampaignOptions[K], undefined>;
@@ -86,9 +89,13 @@ function check(option: string, ok: boolean, rule: string): void {
 export function resolveCampaignOptions(options: CampaignOptions): ResolvedCampaignOptions {
   // Following changes, the wait is the budget: a probe count would end it early on a fast gateway.
   const budget = options.followChanges ? Number.MAX_SAFE_INTEGER : CAMPAIGN_DEFAULTS.maxProbes;
+  // And a rate cap: unbounded for a minute's wait, a fast gateway would take hundreds of thousands of
+  // connections, and the prober's host would run out of ephemeral ports.
+  const cap = options.followChanges ? FOLLOW_CHANGES_RATE : undefined;
   const resolved = {
     ...CAMPAIGN_DEFAULTS,
     maxProbes: budget,
+    rate: cap,
     ...stripUndefined(options),
   } as ResolvedCampaignOptions;
   const { confidence, tolerance, maxErrorRate, concurrency, maxProbes, durationMs, rate } = resolved;

@@ -3,10 +3,12 @@ export {
   CAMPAIGN_DEFAULTS,
   type CampaignOptions,
   type CampaignProgress,
+  FOLLOW_CHANGES_RATE,
   resolveCampaignOptions,
 } from "./campaign-options.js";
 export { DEFAULT_LABELS, type Expectation, expectationFromWeights, parseExpectation } from "./expectation.js";
 export type { GoodnessOfFit } from "./goodness-of-fit.js";
+export { campaignReportHtml, watchReportHtml } from "./html-report.js";
 export { expectationFromManifest, parseLabelMap } from "./manifest-expectation.js";
 export {
   type CampaignReport,
@@ -29,5 +31,14 @@ export {
   type Verdict,
   type VersionEvidence,
 } from "./split-verdict.js";
+export {
+  resolveWatchOptions,
+  runWatch,
+  type Shares,
+  WATCH_DEFAULTS,
+  type WatchEvent,
+  type WatchOptions,
+  type WatchSummary,
+} from "./split-watch.js";
 export { formatTarget } from "./target-address.js";
 export { type ProbeErrorKind, type ProbeOutcome, type TcpProbeOptions, TcpProber } from "./tcp-probe.js";

@@ -58,7 +58,6 @@ for (const kind of ["nginx", "haproxy"] as const) {
         expected: parseExpectation("80:20"),
         followChanges: true,
         durationMs: waitMs,
-        maxProbes: 10_000_000,
         onProgress: ({ probes }) => {
           if (probes === 300 && reloading === undefined) {
             reloading = setup.route(...next).then(() => {
