@@ -15,6 +15,7 @@ command -v dockerd >/dev/null || missing+=(docker.io)
 command -v python3 >/dev/null || missing+=(python3)
 command -v script >/dev/null || missing+=(bsdutils)
 command -v chromium >/dev/null || missing+=(chromium)
+command -v iptables >/dev/null || missing+=(iptables)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "prepare-test-host: installing ${missing[*]}"
   apt-get update -qq
@@ -23,6 +24,16 @@ fi
 
 scripts/build-go-tools.sh
 scripts/build-kube-tools.sh
+
+# The suite opens several hundred thousand loopback connections within minutes. Once dockerd has loaded
+# netfilter, each is tracked, and the conntrack table (262,144 entries here, TIME_WAIT kept 120 s) fills:
+# the kernel then drops SYNs and every test sees connect timeouts (dmesg: "nf_conntrack: table full").
+# Loopback traffic needs no tracking (Docker's NAT skips 127.0.0.0/8; published ports go through
+# docker-proxy), so it is exempted, once.
+for chain in "PREROUTING -i lo" "OUTPUT -o lo"; do
+  # shellcheck disable=SC2086
+  iptables -t raw -C $chain -j CT --notrack 2>/dev/null || iptables -t raw -I $chain -j CT --notrack
+done
 
 if ! docker info >/dev/null 2>&1; then
   echo "prepare-test-host: starting dockerd (log: .cache/dockerd.log)"
