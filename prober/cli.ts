@@ -79,7 +79,7 @@ function parseArguments(argv: string[]) {
       },
     })
     .epilog(
-      "Options may also come from PROBER_<OPTION> environment variables (PROBER_EXPECT=80:20).\n\nExit codes: 0 PASS, 1 FAIL, 2 INCONCLUSIVE, 3 ERROR (unreachable, or errors shown above --max-error-rate), 64 usage error. SIGINT and SIGTERM stop the run and print the report of what was seen, with its verdict's exit code.",
+      "Options may also come from PROBER_<OPTION> environment variables (PROBER_EXPECT=80:20).\n\nExit codes: 0 PASS, 1 FAIL, 2 INCONCLUSIVE, 3 ERROR (unreachable, or errors shown above --max-error-rate), 64 usage error, 70 internal failure; with --expect-from KIND/NAME: 65 no tcp weights, 66 not found, 69 API server unreachable, 77 forbidden, 78 no cluster configured. SIGINT and SIGTERM stop the run and print the report of what was seen, with its verdict's exit code.",
     );
   return withCliConventions(parser).parseSync();
 }
