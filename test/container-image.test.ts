@@ -243,16 +243,8 @@ describe("prober from the image in a pod's place: weights read with the in-clust
 
   it("reads virtualservice/NAME through the mounted token, CA and namespace, as in a pod, and PASSes", async () => {
     // What the kubelet mounts into a pod of the chart's prober ServiceAccount.
-    const tokenRequest = await kube.request(
-      "POST",
-      "/api/v1/namespaces/default/serviceaccounts/pod-tcp-echo-prober/token",
-      JSON.stringify({
-        apiVersion: "authentication.k8s.io/v1",
-        kind: "TokenRequest",
-        spec: { expirationSeconds: 600 },
-      }),
-    );
-    writeFileSync(join(secrets, "token"), JSON.parse(tokenRequest.body).status.token, { mode: 0o644 });
+    const token = await kube.serviceAccountToken("pod-tcp-echo-prober");
+    writeFileSync(join(secrets, "token"), token, { mode: 0o644 });
     writeFileSync(join(secrets, "ca.crt"), kube.caCertificate, { mode: 0o644 });
     writeFileSync(join(secrets, "namespace"), "default", { mode: 0o644 });
     chmodSync(secrets, 0o755);

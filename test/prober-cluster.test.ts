@@ -265,16 +265,7 @@ describe("prober --expect-from a live cluster object, on a real kube-apiserver w
       "--set",
       "proberService.enabled=true",
     ]);
-    const tokenRequest = await kube.request(
-      "POST",
-      "/api/v1/namespaces/default/serviceaccounts/rbac-tcp-echo-prober/token",
-      JSON.stringify({
-        apiVersion: "authentication.k8s.io/v1",
-        kind: "TokenRequest",
-        spec: { expirationSeconds: 600 },
-      }),
-    );
-    const token = JSON.parse(tokenRequest.body).status.token as string;
+    const token = await kube.serviceAccountToken("rbac-tcp-echo-prober");
     const kubeconfig = kube.kubeconfigFor(token);
     const allowed = await prober(["--expect-from", "virtualservice/tcp-echo"], kubeconfig);
     expect(allowed.code, allowed.stderr).toBe(0);

@@ -24,6 +24,8 @@ export interface KubeApiServer {
   apply(yaml: string): Promise<void>;
   /** Applies the CRDs of `group` from a file scripts/build-kube-tools.sh fetched into .cache/crds. */
   applyCrds(file: string, group: string): Promise<void>;
+  /** A short-lived token of a service account (TokenRequest), as the kubelet mounts into its pods. */
+  serviceAccountToken(name: string, namespace?: string): Promise<string>;
   /** A raw request as the admin, e.g. a service account's TokenRequest. */
   request(method: string, path: string, body?: string): Promise<{ status: number; body: string }>;
   stop(): Promise<void>;
@@ -214,6 +216,21 @@ export async function startKubeApiServer(): Promise<KubeApiServer> {
         });
       },
       request: (method, path, body) => call(method, path, body),
+      async serviceAccountToken(name, namespace = "default") {
+        const body = {
+          apiVersion: "authentication.k8s.io/v1",
+          kind: "TokenRequest",
+          spec: { expirationSeconds: 600 },
+        };
+        const answer = await call(
+          "POST",
+          `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`,
+          JSON.stringify(body),
+        );
+        if (answer.status >= 300)
+          throw new Error(`TokenRequest for ${namespace}/${name}: ${answer.status} ${answer.body}`);
+        return (JSON.parse(answer.body) as { status: { token: string } }).status.token;
+      },
       stop,
     };
   } catch (error) {
