@@ -1,5 +1,5 @@
 import mt19937 from "@stdlib/random-base-mt19937";
-import type { ProbeOutcome } from "../prober/tcp-probe.js";
+import type { ProbeOutcome } from "../prober/probe-outcome.js";
 import { pickBackend } from "../splitter/weighted-splitter.js";
 
 /** True shares by version prefix, and how many probes (in start order) they last; the last lasts forever. */

@@ -17,6 +17,7 @@ export {
   type SegmentReport,
   type StopReason,
 } from "./probe-campaign.js";
+export type { ProbeErrorKind, ProbeOutcome } from "./probe-outcome.js";
 export { ExpectationError, ProberOptionError } from "./prober-errors.js";
 export { formatReport } from "./report-format.js";
 export {
@@ -41,4 +42,4 @@ export {
   type WatchSummary,
 } from "./split-watch.js";
 export { formatTarget } from "./target-address.js";
-export { type ProbeErrorKind, type ProbeOutcome, type TcpProbeOptions, TcpProber } from "./tcp-probe.js";
+export { type TcpProbeOptions, TcpProber } from "./tcp-probe.js";

@@ -6,6 +6,7 @@ import {
 } from "./campaign-options.js";
 import type { ClusterSource } from "./cluster-reference.js";
 import { ProbeLoop } from "./probe-loop.js";
+import type { ProbeOutcome } from "./probe-outcome.js";
 import { isCheckpoint, type Segment, SegmentedSplitTest } from "./split-segments.js";
 import {
   type Interval,
@@ -17,7 +18,7 @@ import {
   type VersionEvidence,
 } from "./split-verdict.js";
 import { formatTarget } from "./target-address.js";
-import { type ProbeOutcome, TcpProber } from "./tcp-probe.js";
+import { TcpProber } from "./tcp-probe.js";
 
 export type StopReason = "settled" | "max-probes" | "duration" | "changed" | "interrupted";
 

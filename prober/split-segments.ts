@@ -1,4 +1,5 @@
 import { ChangeDetector, DEFAULT_CHANGE_DETECTOR } from "./change-detector.js";
+import type { ProbeOutcome } from "./probe-outcome.js";
 import { SegmentHalves } from "./segment-halves.js";
 import {
   judgeSplit,
@@ -6,7 +7,6 @@ import {
   type SplitJudgement,
   type SplitObservation,
 } from "./split-verdict.js";
-import type { ProbeOutcome } from "./tcp-probe.js";
 
 /** One stretch of the run over which the split is taken to be fixed. */
 export interface Segment {

@@ -2,6 +2,7 @@ import { resolveCampaignOptions } from "./campaign-options.js";
 import { ChangeDetector, DEFAULT_CHANGE_DETECTOR } from "./change-detector.js";
 import { type Expectation, expectationFromWeights } from "./expectation.js";
 import { type ProbeFunction, ProbeLoop } from "./probe-loop.js";
+import type { ProbeOutcome } from "./probe-outcome.js";
 import { ProberOptionError } from "./prober-errors.js";
 import { SegmentHalves } from "./segment-halves.js";
 import { isCheckpoint } from "./split-segments.js";
@@ -14,7 +15,7 @@ import {
   type Verdict,
 } from "./split-verdict.js";
 import { formatTarget } from "./target-address.js";
-import { type ProbeOutcome, TcpProber } from "./tcp-probe.js";
+import { TcpProber } from "./tcp-probe.js";
 
 export interface WatchOptions {
   host: string;
