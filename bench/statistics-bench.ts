@@ -7,9 +7,9 @@ import { type Scenario, simulateScenario, wilsonInterval } from "../devtools/cam
 import { freePort } from "../devtools/free-port.js";
 import { haproxyConfig, nginxConfig } from "../devtools/gateway-config.js";
 import { simulatedProbe } from "../devtools/simulated-probe.js";
-import { parseExpectation } from "../prober/expectation.js";
-import { runProbeCampaign } from "../prober/probe-campaign.js";
-import { runWatch } from "../prober/split-watch.js";
+import { runProbeCampaign } from "../prober/campaign/probe-campaign.js";
+import { parseExpectation } from "../prober/expectations/expectation.js";
+import { runWatch } from "../prober/watch/split-watch.js";
 import { startWeightedSplitter } from "../splitter/weighted-splitter.js";
 import { startServer } from "./echo-peers.js";
 import { exactFixedSampleSize } from "./fixed-sample.js";

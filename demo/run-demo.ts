@@ -9,7 +9,7 @@ import { type EchoServer, startEchoServer } from "../server/echo-server.js";
 import { ServerMetrics } from "../server/server-metrics.js";
 import { type Backend, startWeightedSplitter } from "../splitter/weighted-splitter.js";
 
-const PROBER = fileURLToPath(new URL("../prober/cli.js", import.meta.url));
+const PROBER = fileURLToPath(new URL("../prober/cli/main.js", import.meta.url));
 
 function startVersion(prefix: string): Promise<EchoServer> {
   return startEchoServer({

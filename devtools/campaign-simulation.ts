@@ -1,5 +1,5 @@
-import { parseExpectation } from "../prober/expectation.js";
-import { type CampaignReport, runProbeCampaign } from "../prober/probe-campaign.js";
+import { type CampaignReport, runProbeCampaign } from "../prober/campaign/probe-campaign.js";
+import { parseExpectation } from "../prober/expectations/expectation.js";
 import { type SimulatedPhase, type SimulationOptions, simulatedProbe } from "./simulated-probe.js";
 
 /** One simulated situation: what is expected, what the gateway really does, and how the prober runs. */

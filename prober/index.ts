@@ -5,21 +5,28 @@ export {
   type CampaignProgress,
   FOLLOW_CHANGES_RATE,
   resolveCampaignOptions,
-} from "./campaign-options.js";
-export { DEFAULT_LABELS, type Expectation, expectationFromWeights, parseExpectation } from "./expectation.js";
-export type { GoodnessOfFit } from "./goodness-of-fit.js";
-export { campaignReportHtml, watchReportHtml } from "./html-report.js";
-export { expectationFromManifest, parseLabelMap } from "./manifest-expectation.js";
+} from "./campaign/campaign-options.js";
 export {
   type CampaignReport,
   type LatencySummary,
   runProbeCampaign,
   type SegmentReport,
   type StopReason,
-} from "./probe-campaign.js";
+} from "./campaign/probe-campaign.js";
+export { ExpectationError, ProberOptionError } from "./errors.js";
+export {
+  DEFAULT_LABELS,
+  type Expectation,
+  expectationFromWeights,
+  parseExpectation,
+} from "./expectations/expectation.js";
+export { expectationFromManifest, parseLabelMap } from "./expectations/manifest-expectation.js";
 export type { ProbeErrorKind, ProbeOutcome } from "./probe-outcome.js";
-export { ExpectationError, ProberOptionError } from "./prober-errors.js";
-export { formatReport } from "./report-format.js";
+export { formatTarget } from "./probing/target-address.js";
+export { type TcpProbeOptions, TcpProber } from "./probing/tcp-probe.js";
+export { campaignReportHtml, watchReportHtml } from "./reports/html-report.js";
+export { formatReport } from "./reports/report-format.js";
+export type { GoodnessOfFit } from "./statistics/goodness-of-fit.js";
 export {
   type EdgeFindings,
   type Interval,
@@ -31,7 +38,7 @@ export {
   splitBounds,
   type Verdict,
   type VersionEvidence,
-} from "./split-verdict.js";
+} from "./statistics/split-verdict.js";
 export {
   resolveWatchOptions,
   runWatch,
@@ -40,6 +47,4 @@ export {
   type WatchEvent,
   type WatchOptions,
   type WatchSummary,
-} from "./split-watch.js";
-export { formatTarget } from "./target-address.js";
-export { type TcpProbeOptions, TcpProber } from "./tcp-probe.js";
+} from "./watch/split-watch.js";

@@ -5,13 +5,13 @@ import { build } from "esbuild";
 
 const programs = {
   "tcp-echo": "dist/server/cli.js",
-  prober: "dist/prober/cli.js",
+  prober: "dist/prober/cli/main.js",
   "tcp-splitter": "dist/splitter/cli.js",
 };
 
 mkdirSync("bundle/bin/wasm", { recursive: true });
 mkdirSync("bundle/bin/vendor", { recursive: true });
-// The prober's HTML report inlines uPlot, read from beside itself, as it does from dist/prober/vendor.
+// The prober's HTML report inlines uPlot, read from beside itself, as it does from dist/prober/reports/vendor.
 for (const file of ["uPlot.iife.min.js", "uPlot.min.css"])
   copyFileSync(`node_modules/uplot/dist/${file}`, `bundle/bin/vendor/${file}`);
 // The server loads its reply kernel from beside itself, as it does from dist/server.

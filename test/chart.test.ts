@@ -10,8 +10,8 @@ import { Pod } from "kubernetes-models/v1/Pod";
 import { Service } from "kubernetes-models/v1/Service";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
-import { parseExpectation } from "../prober/expectation.js";
-import { expectationFromManifest } from "../prober/manifest-expectation.js";
+import { parseExpectation } from "../prober/expectations/expectation.js";
+import { expectationFromManifest } from "../prober/expectations/manifest-expectation.js";
 import { CHART, helm, type Manifest, ofKind, renderChart, valuesFile } from "./support/helm-chart.js";
 
 const VALUES_FILES = [

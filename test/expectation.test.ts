@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseExpectation } from "../prober/expectation.js";
-import { ExpectationError } from "../prober/prober-errors.js";
+import { ExpectationError } from "../prober/errors.js";
+import { parseExpectation } from "../prober/expectations/expectation.js";
 
 describe("--expect parsing", () => {
   it("maps positional weights onto the tutorial's labels one, two", () => {

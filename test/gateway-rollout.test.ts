@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseExpectation } from "../prober/expectation.js";
-import { runProbeCampaign } from "../prober/probe-campaign.js";
-import { formatReport } from "../prober/report-format.js";
+import { runProbeCampaign } from "../prober/campaign/probe-campaign.js";
+import { parseExpectation } from "../prober/expectations/expectation.js";
+import { formatReport } from "../prober/reports/report-format.js";
 import { type EchoServerProcess, startEchoServerProcess } from "./support/echo-server-process.js";
 import { type L4Gateway, startGateway } from "./support/l4-gateway.js";
 import { lateEchoServer } from "./support/late-echo-server.js";

@@ -1,10 +1,10 @@
 import { mkdirSync, statSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseExpectation } from "../prober/expectation.js";
-import { campaignReportHtml, watchReportHtml } from "../prober/html-report.js";
-import { runProbeCampaign } from "../prober/probe-campaign.js";
-import { runWatch, type WatchEvent } from "../prober/split-watch.js";
+import { runProbeCampaign } from "../prober/campaign/probe-campaign.js";
+import { parseExpectation } from "../prober/expectations/expectation.js";
+import { campaignReportHtml, watchReportHtml } from "../prober/reports/html-report.js";
+import { runWatch, type WatchEvent } from "../prober/watch/split-watch.js";
 import { startWeightedSplitter, type WeightedSplitter } from "../splitter/weighted-splitter.js";
 import { type EchoServerProcess, startEchoServerProcess } from "./support/echo-server-process.js";
 import { renderedSummary, renderInChromium } from "./support/headless-chromium.js";

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { expectationFromManifest, parseLabelMap } from "../prober/manifest-expectation.js";
+import { expectationFromManifest, parseLabelMap } from "../prober/expectations/manifest-expectation.js";
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), "utf8");
 

@@ -1,6 +1,6 @@
 import mt19937 from "@stdlib/random-base-mt19937";
 import { describe, expect, it } from "vitest";
-import { logMixtureEvidence } from "../prober/mixture-evidence.js";
+import { logMixtureEvidence } from "../prober/statistics/mixture-evidence.js";
 
 const PRIOR = [
   { weight: 0.8, mean: 0.8, strength: 3200 },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { simulatedProbe } from "../devtools/simulated-probe.js";
-import { parseExpectation } from "../prober/expectation.js";
-import { runWatch, type WatchEvent } from "../prober/split-watch.js";
+import { parseExpectation } from "../prober/expectations/expectation.js";
+import { runWatch, type WatchEvent } from "../prober/watch/split-watch.js";
 import { PROBER_CLI, spawnTracked } from "./support/child-processes.js";
 import { runProber } from "./support/prober-process.js";
 import { useTwoVersionGateway } from "./support/two-version-gateway.js";

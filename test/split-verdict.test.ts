@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { parseExpectation } from "../prober/expectation.js";
-import { goodnessOfFit } from "../prober/goodness-of-fit.js";
-import { judgeSplit, probesToSettle, type SplitObservation, splitBounds } from "../prober/split-verdict.js";
+import { parseExpectation } from "../prober/expectations/expectation.js";
+import { goodnessOfFit } from "../prober/statistics/goodness-of-fit.js";
+import {
+  judgeSplit,
+  probesToSettle,
+  type SplitObservation,
+  splitBounds,
+} from "../prober/statistics/split-verdict.js";
 
 const criteria = (expect: string) => ({
   expected: parseExpectation(expect),

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 const running = new Set<ChildProcess>();
 
 export const SERVER_CLI = fileURLToPath(new URL("../../dist/server/cli.js", import.meta.url));
-export const PROBER_CLI = fileURLToPath(new URL("../../dist/prober/cli.js", import.meta.url));
+export const PROBER_CLI = fileURLToPath(new URL("../../dist/prober/cli/main.js", import.meta.url));
 
 /** A child process whose stdout lines are collected and can be awaited, killed with every other at teardown. */
 export interface TrackedProcess {

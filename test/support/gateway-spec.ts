@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../devtools/free-port.js";
-import { parseExpectation } from "../../prober/expectation.js";
-import { runProbeCampaign } from "../../prober/probe-campaign.js";
+import { runProbeCampaign } from "../../prober/campaign/probe-campaign.js";
+import { parseExpectation } from "../../prober/expectations/expectation.js";
 import { type EchoServerProcess, startEchoServerProcess } from "./echo-server-process.js";
 import { type GatewayBackend, type L4Gateway, startGateway } from "./l4-gateway.js";
 import { runProberJson } from "./prober-process.js";

@@ -1,12 +1,12 @@
 import { timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { Counter, Histogram, Registry } from "prom-client";
-import { type CampaignOptions, resolveCampaignOptions } from "./campaign-options.js";
-import { type Expectation, parseExpectation } from "./expectation.js";
-import { expectationFromManifest, parseLabelMap } from "./manifest-expectation.js";
-import { runProbeCampaign } from "./probe-campaign.js";
-import { ExpectationError, ProberOptionError } from "./prober-errors.js";
-import { resolveTarget } from "./target-address.js";
+import { type CampaignOptions, resolveCampaignOptions } from "../campaign/campaign-options.js";
+import { runProbeCampaign } from "../campaign/probe-campaign.js";
+import { ExpectationError, ProberOptionError } from "../errors.js";
+import { type Expectation, parseExpectation } from "../expectations/expectation.js";
+import { expectationFromManifest, parseLabelMap } from "../expectations/manifest-expectation.js";
+import { resolveTarget } from "../probing/target-address.js";
 
 /** What `prober serve` is configured with. */
 export interface VerificationServerOptions {

@@ -1,11 +1,13 @@
-import { resolveCampaignOptions } from "./campaign-options.js";
-import { ChangeDetector, DEFAULT_CHANGE_DETECTOR } from "./change-detector.js";
-import { type Expectation, expectationFromWeights } from "./expectation.js";
-import { type ProbeFunction, ProbeLoop } from "./probe-loop.js";
-import type { ProbeOutcome } from "./probe-outcome.js";
-import { ProberOptionError } from "./prober-errors.js";
-import { SegmentHalves } from "./segment-halves.js";
-import { isCheckpoint } from "./split-segments.js";
+import { resolveCampaignOptions } from "../campaign/campaign-options.js";
+import { ProberOptionError } from "../errors.js";
+import { type Expectation, expectationFromWeights } from "../expectations/expectation.js";
+import type { ProbeOutcome } from "../probe-outcome.js";
+import { type ProbeFunction, ProbeLoop } from "../probing/probe-loop.js";
+import { formatTarget } from "../probing/target-address.js";
+import { TcpProber } from "../probing/tcp-probe.js";
+import { ChangeDetector, DEFAULT_CHANGE_DETECTOR } from "../statistics/change-detector.js";
+import { SegmentHalves } from "../statistics/segment-halves.js";
+import { isCheckpoint } from "../statistics/split-segments.js";
 import {
   type Interval,
   judgeSplit,
@@ -13,9 +15,7 @@ import {
   type SplitObservation,
   splitBounds,
   type Verdict,
-} from "./split-verdict.js";
-import { formatTarget } from "./target-address.js";
-import { TcpProber } from "./tcp-probe.js";
+} from "../statistics/split-verdict.js";
 
 export interface WatchOptions {
   host: string;

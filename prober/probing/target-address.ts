@@ -1,5 +1,5 @@
-import { UsageError } from "../common/cli-failure.js";
-import { parsePort } from "../common/port-number.js";
+import { UsageError } from "../../common/cli-failure.js";
+import { parsePort } from "../../common/port-number.js";
 
 /** Parses `host:port` (IPv6 as `[::1]:9000`); without one, the tutorial's INGRESS_HOST and INGRESS_PORT. */
 export function resolveTarget(

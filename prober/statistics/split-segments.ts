@@ -1,5 +1,5 @@
+import type { ProbeOutcome } from "../probe-outcome.js";
 import { ChangeDetector, DEFAULT_CHANGE_DETECTOR } from "./change-detector.js";
-import type { ProbeOutcome } from "./probe-outcome.js";
 import { SegmentHalves } from "./segment-halves.js";
 import {
   judgeSplit,

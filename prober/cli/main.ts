@@ -2,10 +2,20 @@
 import { writeFileSync } from "node:fs";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { parseOrExit, withCliConventions } from "../common/cli-conventions.js";
-import { exitWithError, UsageError } from "../common/cli-failure.js";
-import { EXIT_CODES, exitCodeForSystemError } from "../common/exit-codes.js";
-import { CAMPAIGN_DEFAULTS, type CampaignOptions, resolveCampaignOptions } from "./campaign-options.js";
+import { parseOrExit, withCliConventions } from "../../common/cli-conventions.js";
+import { exitWithError, UsageError } from "../../common/cli-failure.js";
+import { EXIT_CODES, exitCodeForSystemError } from "../../common/exit-codes.js";
+import {
+  CAMPAIGN_DEFAULTS,
+  type CampaignOptions,
+  resolveCampaignOptions,
+} from "../campaign/campaign-options.js";
+import { runProbeCampaign } from "../campaign/probe-campaign.js";
+import { ProberOptionError } from "../errors.js";
+import { resolveTarget } from "../probing/target-address.js";
+import { campaignReportHtml } from "../reports/html-report.js";
+import { formatReport } from "../reports/report-format.js";
+import { createProgressBar } from "./progress-bar.js";
 import {
   clusterFollower,
   EXPECTATION_OPTIONS,
@@ -15,13 +25,7 @@ import {
   joinStdinDash,
   resolveExpectation,
   usageFromOptionError,
-} from "./cli-arguments.js";
-import { campaignReportHtml } from "./html-report.js";
-import { runProbeCampaign } from "./probe-campaign.js";
-import { ProberOptionError } from "./prober-errors.js";
-import { createProgressBar } from "./progress-bar.js";
-import { formatReport } from "./report-format.js";
-import { resolveTarget } from "./target-address.js";
+} from "./shared-options.js";
 import { runWatchCommand } from "./watch-command.js";
 
 const PROGRAM = "prober";

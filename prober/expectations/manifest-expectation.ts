@@ -1,6 +1,6 @@
 import { parseAllDocuments } from "yaml";
+import { ExpectationError } from "../errors.js";
 import { DEFAULT_LABELS, type Expectation, expectationFromWeights } from "./expectation.js";
-import { ExpectationError } from "./prober-errors.js";
 
 type Json = Record<string, unknown>;
 

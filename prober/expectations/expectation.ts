@@ -1,4 +1,4 @@
-import { ExpectationError } from "./prober-errors.js";
+import { ExpectationError } from "../errors.js";
 
 /** The expected split: version labels (reply prefixes) with their weights and the normalised shares. */
 export interface Expectation {

@@ -1,13 +1,9 @@
-import {
-  type CampaignOptions,
-  type CampaignProgress,
-  type ResolvedCampaignOptions,
-  resolveCampaignOptions,
-} from "./campaign-options.js";
-import type { ClusterSource } from "./cluster-reference.js";
-import { ProbeLoop } from "./probe-loop.js";
-import type { ProbeOutcome } from "./probe-outcome.js";
-import { isCheckpoint, type Segment, SegmentedSplitTest } from "./split-segments.js";
+import type { ClusterSource } from "../expectations/cluster-reference.js";
+import type { ProbeOutcome } from "../probe-outcome.js";
+import { ProbeLoop } from "../probing/probe-loop.js";
+import { formatTarget } from "../probing/target-address.js";
+import { TcpProber } from "../probing/tcp-probe.js";
+import { isCheckpoint, type Segment, SegmentedSplitTest } from "../statistics/split-segments.js";
 import {
   type Interval,
   METHOD,
@@ -16,9 +12,13 @@ import {
   splitBounds,
   type Verdict,
   type VersionEvidence,
-} from "./split-verdict.js";
-import { formatTarget } from "./target-address.js";
-import { TcpProber } from "./tcp-probe.js";
+} from "../statistics/split-verdict.js";
+import {
+  type CampaignOptions,
+  type CampaignProgress,
+  type ResolvedCampaignOptions,
+  resolveCampaignOptions,
+} from "./campaign-options.js";
 
 export type StopReason = "settled" | "max-probes" | "duration" | "changed" | "interrupted";
 

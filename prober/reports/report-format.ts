@@ -1,4 +1,4 @@
-import type { CampaignReport } from "./probe-campaign.js";
+import type { CampaignReport } from "../campaign/probe-campaign.js";
 
 const percent = (share: number) => `${(share * 100).toFixed(1)}%`;
 const ms = (value: number | undefined) => (value === undefined ? "-" : value.toFixed(1));

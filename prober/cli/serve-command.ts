@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import yargs from "yargs";
-import { parseOrExit, withCliConventions } from "../common/cli-conventions.js";
-import { UsageError } from "../common/cli-failure.js";
-import { parsePort } from "../common/port-number.js";
-import { createVerificationServer } from "./verification-server.js";
+import { parseOrExit, withCliConventions } from "../../common/cli-conventions.js";
+import { UsageError } from "../../common/cli-failure.js";
+import { parsePort } from "../../common/port-number.js";
+import { createVerificationServer } from "../serve/verification-server.js";
 
 const PROGRAM = "prober serve";
 

@@ -1,8 +1,20 @@
 import { writeFileSync } from "node:fs";
 import yargs from "yargs";
-import { parseOrExit, withCliConventions } from "../common/cli-conventions.js";
-import { UsageError } from "../common/cli-failure.js";
-import { EXIT_CODES } from "../common/exit-codes.js";
+import { parseOrExit, withCliConventions } from "../../common/cli-conventions.js";
+import { UsageError } from "../../common/cli-failure.js";
+import { EXIT_CODES } from "../../common/exit-codes.js";
+import { ProberOptionError } from "../errors.js";
+import { type Expectation, parseExpectation } from "../expectations/expectation.js";
+import { resolveTarget } from "../probing/target-address.js";
+import { watchReportHtml } from "../reports/html-report.js";
+import {
+  resolveWatchOptions,
+  runWatch,
+  type Shares,
+  WATCH_DEFAULTS,
+  type WatchEvent,
+  type WatchOptions,
+} from "../watch/split-watch.js";
 import {
   asUsage,
   clusterFollower,
@@ -14,19 +26,7 @@ import {
   joinStdinDash,
   resolveExpectation,
   usageFromOptionError,
-} from "./cli-arguments.js";
-import { type Expectation, parseExpectation } from "./expectation.js";
-import { watchReportHtml } from "./html-report.js";
-import { ProberOptionError } from "./prober-errors.js";
-import {
-  resolveWatchOptions,
-  runWatch,
-  type Shares,
-  WATCH_DEFAULTS,
-  type WatchEvent,
-  type WatchOptions,
-} from "./split-watch.js";
-import { resolveTarget } from "./target-address.js";
+} from "./shared-options.js";
 
 const PROGRAM = "prober watch";
 

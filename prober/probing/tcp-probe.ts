@@ -1,6 +1,6 @@
 import { connect, type Socket } from "node:net";
 
-import type { ProbeErrorKind, ProbeOutcome } from "./probe-outcome.js";
+import type { ProbeErrorKind, ProbeOutcome } from "../probe-outcome.js";
 
 export interface TcpProbeOptions {
   host: string;

@@ -1,7 +1,7 @@
-import type { ClusterSource } from "./cluster-reference.js";
-import type { Expectation } from "./expectation.js";
-import type { ProbeOutcome } from "./probe-outcome.js";
-import { ProberOptionError } from "./prober-errors.js";
+import { ProberOptionError } from "../errors.js";
+import type { ClusterSource } from "../expectations/cluster-reference.js";
+import type { Expectation } from "../expectations/expectation.js";
+import type { ProbeOutcome } from "../probe-outcome.js";
 
 export interface CampaignProgress {
   probes: number;

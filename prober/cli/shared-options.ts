@@ -1,15 +1,15 @@
 import { readFileSync } from "node:fs";
-import { exitWithError, UsageError } from "../common/cli-failure.js";
-import { EXIT_CODES } from "../common/exit-codes.js";
+import { exitWithError, UsageError } from "../../common/cli-failure.js";
+import { EXIT_CODES } from "../../common/exit-codes.js";
+import { ExpectationError, type ProberOptionError } from "../errors.js";
 import {
   ClusterError,
   type ClusterReference,
   type ClusterSource,
   parseClusterReference,
-} from "./cluster-reference.js";
-import { type Expectation, parseExpectation } from "./expectation.js";
-import { expectationFromManifest, parseLabelMap } from "./manifest-expectation.js";
-import { ExpectationError, type ProberOptionError } from "./prober-errors.js";
+} from "../expectations/cluster-reference.js";
+import { type Expectation, parseExpectation } from "../expectations/expectation.js";
+import { expectationFromManifest, parseLabelMap } from "../expectations/manifest-expectation.js";
 
 /** What both prober commands read the same way: the expected split and the library's option errors. */
 export interface ExpectationArguments {
@@ -84,7 +84,7 @@ export async function resolveExpectation(
   try {
     const map =
       args.map === undefined ? undefined : asUsage("--map", () => parseLabelMap(args.map as string));
-    const { readClusterExpectation } = await import("./cluster-expectation.js");
+    const { readClusterExpectation } = await import("../expectations/cluster-expectation.js");
     const { expected, source: expectedFrom } = await readClusterExpectation(source.cluster, {
       namespace: args.namespace,
       map,
@@ -118,7 +118,7 @@ export function clusterFollower(
   if (!("cluster" in source) || first === undefined) return undefined;
   const map = args.map === undefined ? undefined : parseLabelMap(args.map);
   return (update, signal) => {
-    void import("./cluster-expectation.js").then(({ followClusterExpectation }) =>
+    void import("../expectations/cluster-expectation.js").then(({ followClusterExpectation }) =>
       followClusterExpectation(
         source.cluster,
         { namespace: args.namespace, map, intervalMs: FOLLOW_INTERVAL_MS },

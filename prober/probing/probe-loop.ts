@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import type { ProbeOutcome } from "./probe-outcome.js";
-import { StartOrder } from "./start-order.js";
+import type { ProbeOutcome } from "../probe-outcome.js";
+import { StartOrder } from "../statistics/start-order.js";
 
 export type ProbeFunction = (id: string, signal: AbortSignal) => Promise<ProbeOutcome>;
 
