@@ -3,32 +3,29 @@ export {
   CAMPAIGN_DEFAULTS,
   type CampaignOptions,
   type CampaignProgress,
-  FOLLOW_CHANGES_RATE,
-  resolveCampaignOptions,
-} from "./campaign/campaign-options.js";
-export {
   type CampaignReport,
+  FOLLOW_CHANGES_RATE,
   type LatencySummary,
+  resolveCampaignOptions,
   runProbeCampaign,
   type SegmentReport,
   type StopReason,
-} from "./campaign/probe-campaign.js";
+} from "./campaign/index.js";
 export { ExpectationError, ProberOptionError } from "./errors.js";
 export {
   DEFAULT_LABELS,
   type Expectation,
+  expectationFromManifest,
   expectationFromWeights,
   parseExpectation,
-} from "./expectations/expectation.js";
-export { expectationFromManifest, parseLabelMap } from "./expectations/manifest-expectation.js";
+  parseLabelMap,
+} from "./expectations/index.js";
 export type { ProbeErrorKind, ProbeOutcome } from "./probe-outcome.js";
-export { formatTarget } from "./probing/target-address.js";
-export { type TcpProbeOptions, TcpProber } from "./probing/tcp-probe.js";
-export { campaignReportHtml, watchReportHtml } from "./reports/html-report.js";
-export { formatReport } from "./reports/report-format.js";
-export type { GoodnessOfFit } from "./statistics/goodness-of-fit.js";
+export { formatTarget, type TcpProbeOptions, TcpProber } from "./probing/index.js";
+export { campaignReportHtml, formatReport, watchReportHtml } from "./reports/index.js";
 export {
   type EdgeFindings,
+  type GoodnessOfFit,
   type Interval,
   judgeSplit,
   probesToSettle,
@@ -38,7 +35,7 @@ export {
   splitBounds,
   type Verdict,
   type VersionEvidence,
-} from "./statistics/split-verdict.js";
+} from "./statistics/index.js";
 export {
   resolveWatchOptions,
   runWatch,
@@ -47,4 +44,4 @@ export {
   type WatchEvent,
   type WatchOptions,
   type WatchSummary,
-} from "./watch/split-watch.js";
+} from "./watch/index.js";

@@ -1,6 +1,5 @@
 import { ProberOptionError } from "../errors.js";
-import type { ClusterSource } from "../expectations/cluster-reference.js";
-import type { Expectation } from "../expectations/expectation.js";
+import type { ClusterSource, Expectation } from "../expectations/index.js";
 import type { ProbeOutcome } from "../probe-outcome.js";
 
 export interface CampaignProgress {

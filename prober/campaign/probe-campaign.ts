@@ -1,18 +1,18 @@
-import type { ClusterSource } from "../expectations/cluster-reference.js";
+import type { ClusterSource } from "../expectations/index.js";
 import type { ProbeOutcome } from "../probe-outcome.js";
-import { ProbeLoop } from "../probing/probe-loop.js";
-import { formatTarget } from "../probing/target-address.js";
-import { TcpProber } from "../probing/tcp-probe.js";
-import { isCheckpoint, type Segment, SegmentedSplitTest } from "../statistics/split-segments.js";
+import { formatTarget, ProbeLoop, TcpProber } from "../probing/index.js";
 import {
   type Interval,
+  isCheckpoint,
   METHOD,
   probesToSettle,
+  type Segment,
+  SegmentedSplitTest,
   type SplitJudgement,
   splitBounds,
   type Verdict,
   type VersionEvidence,
-} from "../statistics/split-verdict.js";
+} from "../statistics/index.js";
 import {
   type CampaignOptions,
   type CampaignProgress,

@@ -9,12 +9,11 @@ import {
   CAMPAIGN_DEFAULTS,
   type CampaignOptions,
   resolveCampaignOptions,
-} from "../campaign/campaign-options.js";
-import { runProbeCampaign } from "../campaign/probe-campaign.js";
+  runProbeCampaign,
+} from "../campaign/index.js";
 import { ProberOptionError } from "../errors.js";
-import { resolveTarget } from "../probing/target-address.js";
-import { campaignReportHtml } from "../reports/html-report.js";
-import { formatReport } from "../reports/report-format.js";
+import { resolveTarget } from "../probing/index.js";
+import { campaignReportHtml, formatReport } from "../reports/index.js";
 import { createProgressBar } from "./progress-bar.js";
 import {
   clusterFollower,

@@ -1,5 +1,5 @@
 import { Presets, SingleBar } from "cli-progress";
-import type { CampaignProgress } from "../campaign/campaign-options.js";
+import type { CampaignProgress } from "../campaign/index.js";
 
 /** A live bar on stderr while probes run, redrawn at most every 100 ms; nothing when stderr is no TTY. */
 export function createProgressBar(stream: NodeJS.WriteStream): {

@@ -4,7 +4,7 @@ import yargs from "yargs";
 import { parseOrExit, withCliConventions } from "../../common/cli-conventions.js";
 import { UsageError } from "../../common/cli-failure.js";
 import { parsePort } from "../../common/port-number.js";
-import { createVerificationServer } from "../serve/verification-server.js";
+import { createVerificationServer } from "../serve/index.js";
 
 const PROGRAM = "prober serve";
 

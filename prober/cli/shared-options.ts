@@ -6,10 +6,12 @@ import {
   ClusterError,
   type ClusterReference,
   type ClusterSource,
+  type Expectation,
+  expectationFromManifest,
   parseClusterReference,
-} from "../expectations/cluster-reference.js";
-import { type Expectation, parseExpectation } from "../expectations/expectation.js";
-import { expectationFromManifest, parseLabelMap } from "../expectations/manifest-expectation.js";
+  parseExpectation,
+  parseLabelMap,
+} from "../expectations/index.js";
 
 /** What both prober commands read the same way: the expected split and the library's option errors. */
 export interface ExpectationArguments {

@@ -4,9 +4,9 @@ import { parseOrExit, withCliConventions } from "../../common/cli-conventions.js
 import { UsageError } from "../../common/cli-failure.js";
 import { EXIT_CODES } from "../../common/exit-codes.js";
 import { ProberOptionError } from "../errors.js";
-import { type Expectation, parseExpectation } from "../expectations/expectation.js";
-import { resolveTarget } from "../probing/target-address.js";
-import { watchReportHtml } from "../reports/html-report.js";
+import { type Expectation, parseExpectation } from "../expectations/index.js";
+import { resolveTarget } from "../probing/index.js";
+import { watchReportHtml } from "../reports/index.js";
 import {
   resolveWatchOptions,
   runWatch,
@@ -14,7 +14,7 @@ import {
   WATCH_DEFAULTS,
   type WatchEvent,
   type WatchOptions,
-} from "../watch/split-watch.js";
+} from "../watch/index.js";
 import {
   asUsage,
   clusterFollower,

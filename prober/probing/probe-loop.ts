@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { ProbeOutcome } from "../probe-outcome.js";
-import { StartOrder } from "../statistics/start-order.js";
+import { StartOrder } from "../statistics/index.js";
 
 export type ProbeFunction = (id: string, signal: AbortSignal) => Promise<ProbeOutcome>;
 

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import type { CampaignReport } from "../campaign/probe-campaign.js";
-import type { WatchEvent } from "../watch/split-watch.js";
+import type { CampaignReport } from "../campaign/index.js";
+import type { WatchEvent } from "../watch/index.js";
 
 /**
  * Self-contained HTML reports: uPlot (its minified script and stylesheet) and the data are inlined, so nothing is fetched when the file is opened. One chart per

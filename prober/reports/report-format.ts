@@ -1,4 +1,4 @@
-import type { CampaignReport } from "../campaign/probe-campaign.js";
+import type { CampaignReport } from "../campaign/index.js";
 
 const percent = (share: number) => `${(share * 100).toFixed(1)}%`;
 const ms = (value: number | undefined) => (value === undefined ? "-" : value.toFixed(1));

@@ -1,12 +1,15 @@
 import { timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { Counter, Histogram, Registry } from "prom-client";
-import { type CampaignOptions, resolveCampaignOptions } from "../campaign/campaign-options.js";
-import { runProbeCampaign } from "../campaign/probe-campaign.js";
+import { type CampaignOptions, resolveCampaignOptions, runProbeCampaign } from "../campaign/index.js";
 import { ExpectationError, ProberOptionError } from "../errors.js";
-import { type Expectation, parseExpectation } from "../expectations/expectation.js";
-import { expectationFromManifest, parseLabelMap } from "../expectations/manifest-expectation.js";
-import { resolveTarget } from "../probing/target-address.js";
+import {
+  type Expectation,
+  expectationFromManifest,
+  parseExpectation,
+  parseLabelMap,
+} from "../expectations/index.js";
+import { resolveTarget } from "../probing/index.js";
 
 /** What `prober serve` is configured with. */
 export interface VerificationServerOptions {

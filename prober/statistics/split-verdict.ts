@@ -1,4 +1,4 @@
-import type { Expectation } from "../expectations/expectation.js";
+import type { Expectation } from "../expectations/index.js";
 import { type GoodnessOfFit, goodnessOfFit } from "./goodness-of-fit.js";
 import { type BetaComponent, logMixtureEvidence, mixtureBound, type Side } from "./mixture-evidence.js";
 

@@ -1,21 +1,20 @@
-import { resolveCampaignOptions } from "../campaign/campaign-options.js";
+import { resolveCampaignOptions } from "../campaign/index.js";
 import { ProberOptionError } from "../errors.js";
-import { type Expectation, expectationFromWeights } from "../expectations/expectation.js";
+import { type Expectation, expectationFromWeights } from "../expectations/index.js";
 import type { ProbeOutcome } from "../probe-outcome.js";
-import { type ProbeFunction, ProbeLoop } from "../probing/probe-loop.js";
-import { formatTarget } from "../probing/target-address.js";
-import { TcpProber } from "../probing/tcp-probe.js";
-import { ChangeDetector, DEFAULT_CHANGE_DETECTOR } from "../statistics/change-detector.js";
-import { SegmentHalves } from "../statistics/segment-halves.js";
-import { isCheckpoint } from "../statistics/split-segments.js";
+import { formatTarget, type ProbeFunction, ProbeLoop, TcpProber } from "../probing/index.js";
 import {
+  ChangeDetector,
+  DEFAULT_CHANGE_DETECTOR,
   type Interval,
+  isCheckpoint,
   judgeSplit,
+  SegmentHalves,
   type SplitJudgement,
   type SplitObservation,
   splitBounds,
   type Verdict,
-} from "../statistics/split-verdict.js";
+} from "../statistics/index.js";
 
 export interface WatchOptions {
   host: string;

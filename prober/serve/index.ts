@@ -1,0 +1,2 @@
+/** The HTTP service of `prober serve`. */
+export { createVerificationServer } from "./verification-server.js";

@@ -1,0 +1,73 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join, normalize, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const PROBER = fileURLToPath(new URL("../prober", import.meta.url));
+
+/** The prober's folders from the bottom up: each may import only the shared root files and those before it. */
+const LAYERS = ["expectations", "statistics", "probing", "campaign", "watch", "reports", "serve", "cli"];
+
+/** Every relative import of every module of prober/: [importing file, imported file], both relative to prober/. */
+function importsOfProber(): [string, string][] {
+  const files = readdirSync(PROBER, { recursive: true, encoding: "utf8" }).filter((name) =>
+    name.endsWith(".ts"),
+  );
+  return files.flatMap((file) => {
+    const source = readFileSync(join(PROBER, file), "utf8");
+    const specifiers = [...source.matchAll(/(?:from|import)\s*\(?\s*"(\.{1,2}\/[^"]+)"/g)].map(
+      (m) => m[1] as string,
+    );
+    return specifiers.map((spec): [string, string] => [
+      file,
+      normalize(join(dirname(file), spec.replace(/\.js$/, ".ts"))),
+    ]);
+  });
+}
+
+/** The folder of a prober module, or "" for the files at prober/'s root. */
+const folderOf = (file: string) => (file.includes("/") ? (file.split("/")[0] as string) : "");
+
+describe("the prober's folders", () => {
+  const imports = importsOfProber().filter(
+    ([, imported]) => !relative(PROBER, join(PROBER, imported)).startsWith(".."),
+  );
+
+  it("are each one of the declared layers", () => {
+    const folders = new Set(imports.map(([file]) => folderOf(file)).filter((folder) => folder !== ""));
+    expect([...folders].sort()).toEqual([...LAYERS].sort());
+  });
+
+  it("import only downward: from the root's shared files or from a folder listed before their own", () => {
+    const upward = imports.filter(([file, imported]) => {
+      const from = folderOf(file);
+      const to = folderOf(imported);
+      if (from === to) return false;
+      if (to === "") return imported === "index.ts";
+      if (from === "") return file !== "index.ts"; // the shared files import no folder
+      return LAYERS.indexOf(to) >= LAYERS.indexOf(from);
+    });
+    expect(upward).toEqual([]);
+  });
+
+  it("are entered through their index.ts from other folders, except the live-cluster reader loaded on demand", () => {
+    const deep = imports.filter(
+      ([file, imported]) =>
+        folderOf(file) !== folderOf(imported) &&
+        folderOf(imported) !== "" &&
+        !imported.endsWith("/index.ts") &&
+        imported !== "expectations/cluster-expectation.ts",
+    );
+    expect(deep).toEqual([]);
+  });
+
+  it("keep the statistics free of I/O and clocks", () => {
+    const statistics = readdirSync(join(PROBER, "statistics")).filter((name) => name.endsWith(".ts"));
+    const impure = statistics.filter((name) =>
+      /from "node:|Date\.now|performance\.now|setTimeout|setInterval/.test(
+        readFileSync(join(PROBER, "statistics", name), "utf8"),
+      ),
+    );
+    expect(impure).toEqual([]);
+  });
+});
