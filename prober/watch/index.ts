@@ -1,10 +1,18 @@
-/** A watch: a whole rollout followed step by step. */
+/** A watch: a whole rollout followed step by step; its judging a pure machine, driven by `runWatch`. */
 export {
   resolveWatchOptions,
   runWatch,
-  type Shares,
   WATCH_DEFAULTS,
-  type WatchEvent,
   type WatchOptions,
-  type WatchSummary,
 } from "./split-watch.js";
+export {
+  advanceWatch,
+  concludeWatch,
+  type Shares,
+  startWatch,
+  type WatchCriteria,
+  type WatchEvent,
+  type WatchInput,
+  type WatchState,
+  type WatchSummary,
+} from "./watch-machine.js";

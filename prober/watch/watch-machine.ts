@@ -1,0 +1,370 @@
+import { type Expectation, expectationFromWeights } from "../expectations/index.js";
+import type { ProbeOutcome } from "../probe-outcome.js";
+import {
+  ChangeDetector,
+  DEFAULT_CHANGE_DETECTOR,
+  type Interval,
+  isCheckpoint,
+  judgeSplit,
+  SegmentHalves,
+  type SplitCriteria,
+  type SplitJudgement,
+  type SplitObservation,
+  splitBounds,
+  type Verdict,
+} from "../statistics/index.js";
+
+/** The shares of one stretch of probes, by version label. */
+export type Shares = Record<string, number>;
+
+export type WatchEvent =
+  | {
+      event: "window";
+      atMs: number;
+      /** Probes counted in this window, and failed among them. */
+      probes: number;
+      failed: number;
+      shares: Shares;
+      /** The split since the last change: its start, probes, shares and each share's bounds. */
+      segment: { startMs: number; probes: number; shares: Shares; intervals: Record<string, Interval> };
+    }
+  | { event: "change"; atMs: number; detectedAtMs: number; before: Shares; after: Shares }
+  | { event: "step"; atMs: number; step: number; split: string; missed: string[] }
+  | { event: "expected"; atMs: number; split: string; source: string }
+  | ({ event: "summary" } & WatchSummary);
+
+export interface WatchSummary {
+  verdict: Verdict;
+  reason: string;
+  target: string;
+  probes: number;
+  durationMs: number;
+  changes: number;
+  /** With several steps: each step's split and when it was PASSed (null: not seen, or missed). */
+  steps: StepState[];
+  stoppedBy: StopCause;
+  /** Where the split judged last came from, when it was read from a cluster object; else null. */
+  expectationSource: string | null;
+}
+
+export type StopCause = "steps" | "no-step" | "errors" | "duration" | "interrupted";
+
+export interface StepState {
+  split: string;
+  passedAtMs: number | null;
+  missed: boolean;
+}
+
+/** What the watch judges with: the steps in order, and the statistics' settings. */
+export interface WatchCriteria {
+  steps: Expectation[];
+  confidence: number;
+  tolerance: number;
+  maxErrorRate: number;
+  /** How long a split that matches no remaining step must hold, with no change seen, before it FAILs. */
+  persistMs: number;
+}
+
+/** Something that happens to a watch: a probe's outcome (in start order), a window's end, new weights. */
+export type WatchInput =
+  | { kind: "outcome"; outcome: ProbeOutcome; startedMs: number }
+  | { kind: "tick"; atMs: number }
+  | { kind: "expected"; expected: Expectation; source: string };
+
+interface WatchSegment {
+  startMs: number;
+  probes: number;
+  observation: SplitObservation;
+  judgements: Map<number, SplitJudgement>;
+  halves: SegmentHalves;
+  noStepSinceMs: number | undefined;
+}
+
+/**
+ * Everything a watch knows: the steps and how far along them the split has gone, the segment since the
+ * last change with its change detector, and the current window's counts. `decided` is set once the watch
+ * has its verdict; the driver then stops probing.
+ */
+export interface WatchState {
+  readonly criteria: WatchCriteria;
+  labels: string[];
+  steps: Expectation[];
+  stepStates: StepState[];
+  /** The first step not yet PASSed. */
+  next: number;
+  changes: number;
+  /** 1 for the first segment; segment k spends alpha / 2^k. */
+  segmentIndex: number;
+  segment: WatchSegment;
+  detector: ChangeDetector;
+  /** Start times of the probes at the detector's block boundaries, by their index in the segment. */
+  boundaryTimes: Map<number, number>;
+  window: { probes: number; failed: number; counts: number[] };
+  lastStartedMs: number;
+  expectationSource: string | null;
+  decided: { stoppedBy: StopCause; verdict: Verdict; reason: string } | undefined;
+}
+
+export const describeSplit = (expectation: Expectation) => expectation.weights.join(":");
+
+const sharesOf = (labels: string[], counts: number[]): Shares => {
+  const total = labels.reduce((sum, _, i) => sum + (counts[i] ?? 0), 0);
+  return Object.fromEntries(labels.map((label, i) => [label, total === 0 ? 0 : (counts[i] ?? 0) / total]));
+};
+
+/** Every step over the same labels (the union, in order of first use), missing ones at weight 0. */
+function alignSteps(steps: Expectation[]): { labels: string[]; steps: Expectation[] } {
+  const labels = [...new Set(steps.flatMap((step) => step.labels))];
+  return {
+    labels,
+    steps: steps.map((step) =>
+      expectationFromWeights(
+        labels.map((label) => [label, step.weights[step.labels.indexOf(label)] ?? 0]),
+        describeSplit(step),
+      ),
+    ),
+  };
+}
+
+const newSegment = (labels: string[], startMs: number): WatchSegment => ({
+  startMs,
+  probes: 0,
+  observation: { counts: Object.fromEntries(labels.map((label) => [label, 0])), unexpected: {}, errors: {} },
+  judgements: new Map(),
+  halves: new SegmentHalves(),
+  noStepSinceMs: undefined,
+});
+const newDetector = (labels: string[]) =>
+  new ChangeDetector({ ...DEFAULT_CHANGE_DETECTOR, categories: labels.length + 1 });
+const newWindow = (labels: string[]) => ({ probes: 0, failed: 0, counts: labels.map(() => 0) });
+
+/** A watch before its first probe. */
+export function startWatch(criteria: WatchCriteria, expectationSource: string | null = null): WatchState {
+  const { labels, steps } = alignSteps(criteria.steps);
+  return {
+    criteria,
+    labels,
+    steps,
+    stepStates: steps.map((step) => ({ split: describeSplit(step), passedAtMs: null, missed: false })),
+    next: 0,
+    changes: 0,
+    segmentIndex: 1,
+    segment: newSegment(labels, 0),
+    detector: newDetector(labels),
+    boundaryTimes: new Map(),
+    window: newWindow(labels),
+    lastStartedMs: 0,
+    expectationSource,
+    decided: undefined,
+  };
+}
+
+/**
+ * The watch's transition: the state after `input`, and the events it causes. Deterministic, with no clock,
+ * timer or I/O: time comes in with the inputs. The state passed in is taken over (updated in place, as
+ * its change detector is), so a caller keeps only the state returned.
+ */
+export function advanceWatch(state: WatchState, input: WatchInput): [WatchState, WatchEvent[]] {
+  const events: WatchEvent[] = [];
+  if (input.kind === "outcome") recordOutcome(state, input.outcome, input.startedMs, events);
+  else if (input.kind === "tick") events.push(closeWindow(state, input.atMs));
+  else changeExpectation(state, input.expected, input.source, events);
+  return [state, events];
+}
+
+/** The verdict when probing stops: the decided one, else what the evidence so far says. */
+export function concludeWatch(
+  state: WatchState,
+  stoppedBy: StopCause | undefined,
+): { verdict: Verdict; reason: string; stoppedBy: StopCause } {
+  if (state.decided) return state.decided;
+  const cause = stoppedBy ?? "duration";
+  if (state.steps.length > 1) {
+    const pending = state.stepStates.filter((step) => step.passedAtMs === null && !step.missed);
+    return {
+      verdict: "INCONCLUSIVE",
+      reason: `${cause === "interrupted" ? "interrupted" : "time budget spent"} before every step was seen; not yet: ${pending.map((step) => step.split).join(", ")}`,
+      stoppedBy: cause,
+    };
+  }
+  const judgement = judgeSplit(state.segment.observation, criteriaFor(state, reference(state)), {
+    previous: state.segment.judgements.get(0),
+  });
+  const since = state.changes === 0 ? "since the start" : "since the last change";
+  return { verdict: judgement.verdict, reason: `${since}: ${judgement.reason}`, stoppedBy: cause };
+}
+
+const criteriaFor = (state: WatchState, expected: Expectation): SplitCriteria => ({
+  expected,
+  confidence: state.criteria.confidence,
+  tolerance: state.criteria.tolerance,
+  maxErrorRate: state.criteria.maxErrorRate,
+});
+const several = (state: WatchState) => state.steps.length > 1;
+/** The step the current split is compared with in windows: the one last seen, still holding. */
+const reference = (state: WatchState) =>
+  state.steps[several(state) ? Math.max(0, state.next - 1) : 0] as Expectation;
+const segmentCounts = (state: WatchState) =>
+  state.labels.map((label) => state.segment.observation.counts[label] ?? 0);
+
+function decide(state: WatchState, stoppedBy: StopCause, verdict: Verdict, reason: string): void {
+  state.decided ??= { stoppedBy, verdict, reason };
+}
+
+function recordOutcome(
+  state: WatchState,
+  outcome: ProbeOutcome,
+  startedMs: number,
+  events: WatchEvent[],
+): void {
+  state.lastStartedMs = startedMs;
+  const { segment, labels, window } = state;
+  const { observation } = segment;
+  let category = labels.length;
+  window.probes += 1;
+  if (outcome.kind === "error") {
+    observation.errors[outcome.error] = (observation.errors[outcome.error] ?? 0) + 1;
+    window.failed += 1;
+  } else if (outcome.prefix in observation.counts) {
+    category = labels.indexOf(outcome.prefix);
+    observation.counts[outcome.prefix] = (observation.counts[outcome.prefix] as number) + 1;
+    window.counts[category] = (window.counts[category] as number) + 1;
+  } else {
+    observation.unexpected[outcome.prefix] = (observation.unexpected[outcome.prefix] ?? 0) + 1;
+  }
+  const index = segment.probes;
+  segment.probes += 1;
+  const { blockSize, candidates } = DEFAULT_CHANGE_DETECTOR;
+  if (index % blockSize === 0) {
+    state.boundaryTimes.set(index, startedMs);
+    state.boundaryTimes.delete(index - (candidates + 1) * blockSize);
+  }
+  const change = state.detector.add(category);
+  if (change) {
+    state.changes += 1;
+    events.push({
+      event: "change",
+      atMs: state.boundaryTimes.get(change.before) ?? startedMs,
+      detectedAtMs: startedMs,
+      before: sharesOf(labels, change.beforeCounts),
+      after: sharesOf(labels, change.afterCounts),
+    });
+    restart(state, startedMs);
+    return;
+  }
+  if (isCheckpoint(segment.probes)) judgeSegment(state, events);
+}
+
+/** A new segment from `atMs`: after a change of the split, or of what is expected of it. */
+function restart(state: WatchState, atMs: number): void {
+  state.segmentIndex += 1;
+  state.segment = newSegment(state.labels, atMs);
+  state.detector = newDetector(state.labels);
+  state.boundaryTimes = new Map();
+}
+
+function judgeSegment(state: WatchState, events: WatchEvent[]): void {
+  const { segment, steps, stepStates, criteria, labels } = state;
+  const at = state.lastStartedMs;
+  // Steps the segment may still be shown to be: the one last seen (still holding) onward.
+  const from = several(state) ? Math.max(0, state.next - 1) : 0;
+  const tested = steps.map((_, i) => i).filter((i) => i >= from);
+  const alpha = (1 - criteria.confidence) / 2 ** state.segmentIndex / tested.length;
+  // A reload passes through a blend of old and new workers: neither a PASS nor a "no step" FAIL while
+  // the segment's halves disagree.
+  const unsteady = segment.halves.differAt(segmentCounts(state));
+  for (const i of tested) {
+    const previous = segment.judgements.get(i);
+    segment.judgements.set(
+      i,
+      judgeSplit(segment.observation, criteriaFor(state, steps[i] as Expectation), {
+        previous,
+        alpha,
+        unsteady,
+      }),
+    );
+  }
+  const judged = tested.map((i) => [i, segment.judgements.get(i) as SplitJudgement] as const);
+  const errors = judged.find(([, judgement]) => judgement.errorsShownAbove);
+  if (errors) {
+    decide(state, "errors", "ERROR", errors[1].reason);
+    return;
+  }
+  if (!several(state)) return;
+  const passed = judged.find(([i, judgement]) => i >= state.next && judgement.verdict === "PASS");
+  if (passed) {
+    const [i] = passed;
+    const missed = stepStates.slice(state.next, i);
+    for (const step of missed) step.missed = true;
+    (stepStates[i] as StepState).passedAtMs = at;
+    events.push({
+      event: "step",
+      atMs: at,
+      step: i,
+      split: stepStates[i]?.split ?? "",
+      missed: missed.map((step) => step.split),
+    });
+    state.next = i + 1;
+    if (state.next < steps.length) return;
+    const skipped = stepStates.filter((step) => step.missed).map((step) => step.split);
+    if (skipped.length > 0)
+      decide(state, "steps", "FAIL", `every step after ${skipped.join(", ")} was seen, but not these`);
+    else
+      decide(
+        state,
+        "steps",
+        "PASS",
+        `the split passed through every step in order: ${stepStates.map((step) => step.split).join(" → ")}`,
+      );
+    return;
+  }
+  const matchesNone =
+    !unsteady && judged.every(([, judgement]) => judgement.verdict === "FAIL" && !judgement.contradicted);
+  // A reload's blend of old and new workers can look like no step for a moment: only one that holds
+  // for persistMs with no change detected counts.
+  segment.noStepSinceMs = matchesNone ? (segment.noStepSinceMs ?? at) : undefined;
+  if (matchesNone && at - (segment.noStepSinceMs as number) >= criteria.persistMs) {
+    const shares = sharesOf(labels, segmentCounts(state));
+    const seen = labels.map((label) => `${label} ${((shares[label] ?? 0) * 100).toFixed(1)}%`).join(", ");
+    decide(
+      state,
+      "no-step",
+      "FAIL",
+      `the split holds at ${seen}, which matches no remaining step (${tested.map((i) => stepStates[i]?.split).join(", ")})`,
+    );
+  }
+}
+
+function closeWindow(state: WatchState, atMs: number): WatchEvent {
+  const { window, segment, labels } = state;
+  const expected = criteriaFor(state, reference(state));
+  const event: WatchEvent = {
+    event: "window",
+    atMs,
+    probes: window.probes,
+    failed: window.failed,
+    shares: sharesOf(labels, window.counts),
+    segment: {
+      startMs: segment.startMs,
+      probes: segment.probes,
+      shares: sharesOf(labels, segmentCounts(state)),
+      intervals: splitBounds(judgeSplit(segment.observation, expected), expected),
+    },
+  };
+  state.window = newWindow(labels);
+  return event;
+}
+
+function changeExpectation(
+  state: WatchState,
+  expected: Expectation,
+  source: string,
+  events: WatchEvent[],
+): void {
+  state.expectationSource = source;
+  ({ labels: state.labels, steps: state.steps } = alignSteps([expected]));
+  state.stepStates = [{ split: describeSplit(expected), passedAtMs: null, missed: false }];
+  state.window = newWindow(state.labels);
+  restart(state, state.lastStartedMs);
+  events.push({ event: "expected", atMs: state.lastStartedMs, split: describeSplit(expected), source });
+}
