@@ -160,36 +160,14 @@ function shownFor(
   };
 }
 
-/**
- * The verdict on a split from counts alone: the same counts (and the same earlier judgement) always give
- * the same verdict.
- *
- * For each version with a nonzero weight and its band [w - tolerance, w + tolerance], four one-sided
- * mixture tests, each valid however often it is checked. PASS when every version is shown above its
- * lower edge and below its upper edge, each test at alpha = 1 - confidence (an intersection-union test:
- * a split outside the band must beat the one test whose null is true). FAIL when some version is shown
- * below or above its band, each test at alpha / (2 × versions) (Bonferroni: any of them may fire
- * falsely). ERROR when the failed share is shown above `maxErrorRate` at alpha, or when nothing but
- * errors came back. Strict rules, outside these error rates: any reply from a weight-0 version or with
- * an unexpected prefix is a FAIL.
- *
- * PASS and FAIL also need the observed failed share at most `maxErrorRate`: failures may hide a version.
- * Given the judgement of an earlier call on the same segment, a settled verdict stays as it was; evidence
- * for the opposite later sets `contradicted` instead of flipping it.
- */
-export function judgeSplit(
+/** What the PASS and FAIL tests show for each expected version, at `alpha` (FAIL at Bonferroni's share of it). */
+function versionEvidence(
   observation: SplitObservation,
   criteria: SplitCriteria,
-  context: JudgementContext = {},
-): SplitJudgement {
-  const { previous, alpha = 1 - criteria.confidence, unsteady = false } = context;
-  const { expected, tolerance, maxErrorRate } = criteria;
-  const replies = expectedReplies(observation, expected);
-  const unexpectedReplies = sum(observation.unexpected);
-  const failedProbes = sum(observation.errors);
-  const probes = replies + unexpectedReplies + failedProbes;
-  const errorRate = probes === 0 ? 0 : failedProbes / probes;
-
+  replies: number,
+  alpha: number,
+): VersionEvidence[] {
+  const { expected, tolerance } = criteria;
   const active = expected.shares.filter((share) => share > 0).length;
   const failAlpha = alpha / (2 * independentVersions(active));
   // Two versions: the second's tests are the first's mirrored (its share is 1 minus the first's).
@@ -223,87 +201,162 @@ export function judgeSplit(
       shown,
     });
   });
+  return versions;
+}
+
+/** The ERROR test: the failed share shown above `maxErrorRate` at `alpha` (any failure when the limit is 0). */
+function errorsShownAboveLimit(
+  failedProbes: number,
+  probes: number,
+  maxErrorRate: number,
+  alpha: number,
+): boolean {
+  if (failedProbes === 0) return false;
+  if (maxErrorRate === 0) return true;
+  return (
+    maxErrorRate < 1 &&
+    logMixtureEvidence(failedProbes, probes, maxErrorRate, "above", errorPrior(maxErrorRate)) >=
+      Math.log(1 / alpha)
+  );
+}
+
+/** Everything the verdict is composed from: counts, each version's evidence and the error test. */
+interface Findings {
+  observation: SplitObservation;
+  criteria: SplitCriteria;
+  versions: VersionEvidence[];
+  replies: number;
+  unexpectedReplies: number;
+  failedProbes: number;
+  errorRate: number;
+  errorsShownAbove: boolean;
+  unsteady: boolean;
+  /** A weighted version shown outside its band (FAIL), if any. */
+  outside: VersionEvidence | undefined;
+  /** Every weighted version shown inside its band (PASS). */
+  inside: boolean;
+}
+
+/**
+ * The verdict from the findings, in order of precedence: the strict rules, ERROR, FAIL, too many failures
+ * to judge, an unsteady segment, PASS; else INCONCLUSIVE with what is still open.
+ */
+function composeVerdict(findings: Findings): [Verdict, string, boolean] {
+  const { observation, criteria, versions, replies, failedProbes, errorRate, outside, inside } = findings;
+  const { tolerance, maxErrorRate } = criteria;
+  const level = `${(criteria.confidence * 100).toFixed(criteria.confidence >= 0.999 ? 2 : 0)}%`;
+  if (findings.unexpectedReplies > 0) {
+    return ["FAIL", `replies with unexpected prefixes: ${listing(observation.unexpected)}`, true];
+  }
+  const zeroAnswered = versions.filter((v) => v.expectedShare === 0 && v.count > 0);
+  if (zeroAnswered.length > 0) {
+    const which = zeroAnswered.map((v) => `${v.label} (${v.count} replies)`).join(", ");
+    return ["FAIL", `weight-0 version answered: ${which}`, true];
+  }
+  if (findings.errorsShownAbove) {
+    return [
+      "ERROR",
+      `${percent(errorRate)} of probes failed (${listing(observation.errors)}): shown above the maximum error rate ${percent(maxErrorRate)} at ${level} confidence`,
+      true,
+    ];
+  }
+  if (replies === 0) {
+    return failedProbes > 0
+      ? ["ERROR", `no probe got a reply: ${listing(observation.errors)}`, false]
+      : ["INCONCLUSIVE", "no probes yet", false];
+  }
+  if (outside && errorRate <= maxErrorRate) {
+    const [side, edge] = outside.shown.belowBand
+      ? ["below", outside.band.lower]
+      : ["above", outside.band.upper];
+    return [
+      "FAIL",
+      `${outside.label} ${percent(outside.observedShare)} of ${replies} replies: shown ${side} its band's edge ${percent(edge)} (weight ${percent(outside.expectedShare)} ± ${percent(tolerance)}) at ${level} confidence`,
+      true,
+    ];
+  }
+  if (errorRate > maxErrorRate) {
+    return [
+      "INCONCLUSIVE",
+      `${percent(errorRate)} of probes failed (${listing(observation.errors)}), above the maximum error rate ${percent(maxErrorRate)} but not yet shown above it`,
+      false,
+    ];
+  }
+  if (inside && findings.unsteady) {
+    return [
+      "INCONCLUSIVE",
+      `the shares differ between the first and second half of the ${replies} replies: the split may be moving`,
+      false,
+    ];
+  }
+  if (inside) {
+    return [
+      "PASS",
+      `every version within ±${(tolerance * 100).toFixed(1)} pp of its weight at ${level} confidence after ${replies} replies`,
+      true,
+    ];
+  }
+  const open = versions
+    .filter((v) => v.expectedShare > 0 && !(v.shown.aboveLower && v.shown.belowUpper))
+    .map((v) => {
+      const pending = [
+        v.shown.aboveLower ? [] : [`above ${percent(v.band.lower)}`],
+        v.shown.belowUpper ? [] : [`below ${percent(v.band.upper)}`],
+      ].flat();
+      return `${v.label} ${percent(v.observedShare)} not yet shown ${pending.join(" and ")}`;
+    });
+  return ["INCONCLUSIVE", `not settled after ${replies} replies: ${open.join("; ")}`, false];
+}
+
+/**
+ * The verdict on a split from counts alone: the same counts (and the same earlier judgement) always give
+ * the same verdict.
+ *
+ * For each version with a nonzero weight and its band [w - tolerance, w + tolerance], four one-sided
+ * mixture tests, each valid however often it is checked. PASS when every version is shown above its
+ * lower edge and below its upper edge, each test at alpha = 1 - confidence (an intersection-union test:
+ * a split outside the band must beat the one test whose null is true). FAIL when some version is shown
+ * below or above its band, each test at alpha / (2 × versions) (Bonferroni: any of them may fire
+ * falsely). ERROR when the failed share is shown above `maxErrorRate` at alpha, or when nothing but
+ * errors came back. Strict rules, outside these error rates: any reply from a weight-0 version or with
+ * an unexpected prefix is a FAIL.
+ *
+ * PASS and FAIL also need the observed failed share at most `maxErrorRate`: failures may hide a version.
+ * Given the judgement of an earlier call on the same segment, a settled verdict stays as it was; evidence
+ * for the opposite later sets `contradicted` instead of flipping it.
+ */
+export function judgeSplit(
+  observation: SplitObservation,
+  criteria: SplitCriteria,
+  context: JudgementContext = {},
+): SplitJudgement {
+  const { previous, alpha = 1 - criteria.confidence, unsteady = false } = context;
+  const replies = expectedReplies(observation, criteria.expected);
+  const unexpectedReplies = sum(observation.unexpected);
+  const failedProbes = sum(observation.errors);
+  const probes = replies + unexpectedReplies + failedProbes;
+  const errorRate = probes === 0 ? 0 : failedProbes / probes;
+  const versions = versionEvidence(observation, criteria, replies, alpha);
   const errorsShownAbove =
     (previous?.errorsShownAbove ?? false) ||
-    (failedProbes > 0 &&
-      (maxErrorRate === 0 ||
-        (maxErrorRate < 1 &&
-          logMixtureEvidence(failedProbes, probes, maxErrorRate, "above", errorPrior(maxErrorRate)) >=
-            Math.log(1 / alpha))));
+    errorsShownAboveLimit(failedProbes, probes, criteria.maxErrorRate, alpha);
   const weighted = versions.filter((v) => v.expectedShare > 0);
-  const fit = goodnessOfFit(
-    weighted.map((v) => v.count),
-    weighted.map((v) => v.expectedShare),
-  );
-  const level = `${(criteria.confidence * 100).toFixed(criteria.confidence >= 0.999 ? 2 : 0)}%`;
   const outside = weighted.find((v) => v.shown.belowBand || v.shown.aboveBand);
   const inside = weighted.every((v) => v.shown.aboveLower && v.shown.belowUpper);
+  let [verdict, reason, settled] = composeVerdict({
+    observation,
+    criteria,
+    versions,
+    replies,
+    unexpectedReplies,
+    failedProbes,
+    errorRate,
+    errorsShownAbove,
+    unsteady,
+    outside,
+    inside,
+  });
 
-  const decide = (): [Verdict, string, boolean] => {
-    if (unexpectedReplies > 0) {
-      return ["FAIL", `replies with unexpected prefixes: ${listing(observation.unexpected)}`, true];
-    }
-    const zeroAnswered = versions.filter((v) => v.expectedShare === 0 && v.count > 0);
-    if (zeroAnswered.length > 0) {
-      const which = zeroAnswered.map((v) => `${v.label} (${v.count} replies)`).join(", ");
-      return ["FAIL", `weight-0 version answered: ${which}`, true];
-    }
-    if (errorsShownAbove) {
-      return [
-        "ERROR",
-        `${percent(errorRate)} of probes failed (${listing(observation.errors)}): shown above the maximum error rate ${percent(maxErrorRate)} at ${level} confidence`,
-        true,
-      ];
-    }
-    if (replies === 0) {
-      return failedProbes > 0
-        ? ["ERROR", `no probe got a reply: ${listing(observation.errors)}`, false]
-        : ["INCONCLUSIVE", "no probes yet", false];
-    }
-    if (outside && errorRate <= maxErrorRate) {
-      const [side, edge] = outside.shown.belowBand
-        ? ["below", outside.band.lower]
-        : ["above", outside.band.upper];
-      return [
-        "FAIL",
-        `${outside.label} ${percent(outside.observedShare)} of ${replies} replies: shown ${side} its band's edge ${percent(edge)} (weight ${percent(outside.expectedShare)} ± ${percent(tolerance)}) at ${level} confidence`,
-        true,
-      ];
-    }
-    if (errorRate > maxErrorRate) {
-      return [
-        "INCONCLUSIVE",
-        `${percent(errorRate)} of probes failed (${listing(observation.errors)}), above the maximum error rate ${percent(maxErrorRate)} but not yet shown above it`,
-        false,
-      ];
-    }
-    if (inside && unsteady) {
-      return [
-        "INCONCLUSIVE",
-        `the shares differ between the first and second half of the ${replies} replies: the split may be moving`,
-        false,
-      ];
-    }
-    if (inside) {
-      return [
-        "PASS",
-        `every version within ±${(tolerance * 100).toFixed(1)} pp of its weight at ${level} confidence after ${replies} replies`,
-        true,
-      ];
-    }
-    const open = weighted
-      .filter((v) => !(v.shown.aboveLower && v.shown.belowUpper))
-      .map((v) => {
-        const pending = [
-          v.shown.aboveLower ? [] : [`above ${percent(v.band.lower)}`],
-          v.shown.belowUpper ? [] : [`below ${percent(v.band.upper)}`],
-        ].flat();
-        return `${v.label} ${percent(v.observedShare)} not yet shown ${pending.join(" and ")}`;
-      });
-    return ["INCONCLUSIVE", `not settled after ${replies} replies: ${open.join("; ")}`, false];
-  };
-
-  let [verdict, reason, settled] = decide();
   let contradicted = previous?.contradicted ?? false;
   if (previous?.settled) {
     // The first settled verdict stands (its reason told with today's counts when they still show it);
@@ -326,7 +379,10 @@ export function judgeSplit(
     errorRate,
     errorsShownAbove,
     contradicted,
-    goodnessOfFit: fit,
+    goodnessOfFit: goodnessOfFit(
+      weighted.map((v) => v.count),
+      weighted.map((v) => v.expectedShare),
+    ),
   };
 }
 
