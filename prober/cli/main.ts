@@ -17,12 +17,15 @@ import { campaignReportHtml, formatReport } from "../reports/index.js";
 import { createProgressBar } from "./progress-bar.js";
 import {
   clusterFollower,
+  ENVIRONMENT_NOTE,
   EXPECTATION_OPTIONS,
   type ExpectationSource,
   expectationSource,
   interruptOnSignals,
   joinStdinDash,
+  PROBE_OPTIONS,
   resolveExpectation,
+  TARGET_POSITIONAL,
   usageFromOptionError,
 } from "./shared-options.js";
 import { runWatchCommand } from "./watch-command.js";
@@ -36,14 +39,11 @@ function parseArguments(argv: string[]) {
       "$0 --expect 80:20 [host:port] [options]\n$0 watch [host:port] --expect-steps 100:0,80:20 [options]   (see prober watch --help)\n$0 serve [--listen HOST:PORT] [--token-file FILE]   (see prober serve --help)\n\nProbes a TCP endpoint with many fresh connections, classifies each reply by its tcp-echo prefix, and decides whether the traffic split matches the expected weights.",
     )
     .command("$0 [target]", false)
-    .positional("target", {
-      type: "string",
-      describe: "host:port of the gateway (default: $INGRESS_HOST:$INGRESS_PORT)",
-    })
+    .positional("target", TARGET_POSITIONAL)
     .env("PROBER")
     .options({
       ...EXPECTATION_OPTIONS,
-      concurrency: { alias: "c", type: "number", default: 16, describe: "probes in flight at once" },
+      ...PROBE_OPTIONS,
       "max-probes": {
         alias: "n",
         type: "number",
@@ -56,19 +56,6 @@ function parseArguments(argv: string[]) {
           "seconds the new weights may take to reach the gateway: probe until the split holds (PASS) or this time ends, following changes of the split (instead of --duration)",
       },
       rate: { type: "number", describe: "at most this many probes started per second" },
-      "connect-timeout": { type: "number", default: 2, describe: "seconds to wait for a connection" },
-      timeout: { type: "number", default: 2, describe: "seconds to wait for each reply" },
-      confidence: { type: "number", default: 0.99, describe: "simultaneous confidence over all versions" },
-      tolerance: {
-        type: "number",
-        default: 0.05,
-        describe: "allowed distance of each share from its weight (0.05 = 5 pp)",
-      },
-      "max-error-rate": {
-        type: "number",
-        default: 0.01,
-        describe: "largest share of failed probes before the verdict is ERROR",
-      },
       "lines-per-connection": { type: "number", default: 1, describe: "lines sent over each connection" },
       "early-stop": {
         type: "boolean",
@@ -82,7 +69,7 @@ function parseArguments(argv: string[]) {
       },
     })
     .epilog(
-      "Options may also come from PROBER_<OPTION> environment variables (PROBER_EXPECT=80:20).\n\nExit codes: 0 PASS, 1 FAIL, 2 INCONCLUSIVE, 3 ERROR (unreachable, or errors shown above --max-error-rate), 64 usage error, 70 internal failure; with --expect-from KIND/NAME: 65 no tcp weights, 66 not found, 69 API server unreachable, 77 forbidden, 78 no cluster configured. SIGINT and SIGTERM stop the run and print the report of what was seen, with its verdict's exit code.",
+      `${ENVIRONMENT_NOTE}\n\nExit codes: 0 PASS, 1 FAIL, 2 INCONCLUSIVE, 3 ERROR (unreachable, or errors shown above --max-error-rate), 64 usage error, 70 internal failure; with --expect-from KIND/NAME: 65 no tcp weights, 66 not found, 69 API server unreachable, 77 forbidden, 78 no cluster configured. SIGINT and SIGTERM stop the run and print the report of what was seen, with its verdict's exit code.`,
     );
   return withCliConventions(parser).parseSync();
 }

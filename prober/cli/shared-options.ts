@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { exitWithError, UsageError } from "../../common/cli-failure.js";
 import { EXIT_CODES } from "../../common/exit-codes.js";
+import { CAMPAIGN_DEFAULTS } from "../campaign/index.js";
 import { ExpectationError, type ProberOptionError } from "../errors.js";
 import {
   ClusterError,
@@ -41,6 +42,54 @@ export const EXPECTATION_OPTIONS = {
   },
   map: { type: "string", describe: "with --expect-from: subset/backend to prefix, e.g. v1=one,v2=two" },
 } as const;
+
+/** The gateway to probe, as both probing commands take it. */
+export const TARGET_POSITIONAL = {
+  type: "string",
+  describe: "host:port of the gateway (default: $INGRESS_HOST:$INGRESS_PORT)",
+} as const;
+
+/**
+ * The options `prober` and `prober watch` share, defined once: how probes are made and how the split is
+ * judged. Each may also come from a PROBER_<OPTION> environment variable (PROBER_MAX_ERROR_RATE=0.02).
+ */
+export const PROBE_OPTIONS = {
+  concurrency: {
+    alias: "c",
+    type: "number",
+    default: CAMPAIGN_DEFAULTS.concurrency,
+    describe: "probes in flight at once",
+  },
+  "connect-timeout": {
+    type: "number",
+    default: CAMPAIGN_DEFAULTS.connectTimeoutMs / 1000,
+    describe: "seconds to wait for a connection",
+  },
+  timeout: {
+    type: "number",
+    default: CAMPAIGN_DEFAULTS.timeoutMs / 1000,
+    describe: "seconds to wait for each reply",
+  },
+  confidence: {
+    type: "number",
+    default: CAMPAIGN_DEFAULTS.confidence,
+    describe: "confidence of each verdict, over all versions at once",
+  },
+  tolerance: {
+    type: "number",
+    default: CAMPAIGN_DEFAULTS.tolerance,
+    describe: "allowed distance of each share from its weight (0.05 = 5 pp)",
+  },
+  "max-error-rate": {
+    type: "number",
+    default: CAMPAIGN_DEFAULTS.maxErrorRate,
+    describe: "largest share of failed probes before the verdict is ERROR",
+  },
+} as const;
+
+/** The epilog line that says where else options come from. */
+export const ENVIRONMENT_NOTE =
+  "Options may also come from PROBER_<OPTION> environment variables (PROBER_EXPECT=80:20).";
 
 /** A library option's name as the flag that sets it: maxErrorRate → --max-error-rate. */
 export const flagFor = (option: string) =>

@@ -19,12 +19,15 @@ import {
   asUsage,
   clusterFollower,
   describeSource,
+  ENVIRONMENT_NOTE,
   EXPECTATION_OPTIONS,
   type ExpectationSource,
   expectationSource,
   interruptOnSignals,
   joinStdinDash,
+  PROBE_OPTIONS,
   resolveExpectation,
+  TARGET_POSITIONAL,
   usageFromOptionError,
 } from "./shared-options.js";
 
@@ -37,13 +40,11 @@ function parseArguments(argv: string[]) {
       "$0 [host:port] --expect 80:20 | --expect-steps 100:0,80:20,50:50,0:100 [options]\n\nProbes continuously at a polite rate, prints each interval's shares, announces every change of the split and, with --expect-steps, checks that the split passes through the steps in order.",
     )
     .command("$0 [target]", false)
-    .positional("target", {
-      type: "string",
-      describe: "host:port of the gateway (default: $INGRESS_HOST:$INGRESS_PORT)",
-    })
+    .positional("target", TARGET_POSITIONAL)
     .env("PROBER")
     .options({
       ...EXPECTATION_OPTIONS,
+      ...PROBE_OPTIONS,
       "expect-steps": {
         type: "string",
         describe:
@@ -61,21 +62,6 @@ function parseArguments(argv: string[]) {
         default: WATCH_DEFAULTS.persistMs / 1000,
         describe: "seconds a split matching no remaining step must hold, with no change, before it FAILs",
       },
-      concurrency: {
-        alias: "c",
-        type: "number",
-        default: WATCH_DEFAULTS.concurrency,
-        describe: "probes in flight at most",
-      },
-      "connect-timeout": { type: "number", default: 2, describe: "seconds to wait for a connection" },
-      timeout: { type: "number", default: 2, describe: "seconds to wait for each reply" },
-      confidence: { type: "number", default: 0.99, describe: "confidence of each step's verdict" },
-      tolerance: {
-        type: "number",
-        default: 0.05,
-        describe: "allowed distance of each share from its weight",
-      },
-      "max-error-rate": { type: "number", default: 0.01, describe: "largest share of failed probes" },
       json: {
         type: "boolean",
         default: false,
@@ -87,7 +73,7 @@ function parseArguments(argv: string[]) {
       },
     })
     .epilog(
-      "Exit codes: 0 every step seen in order (without steps: the split since the last change PASSes); 1 a split that matches no remaining step persists, or a step was missed; 2 the time ran out first; 3 errors; 64 usage error.",
+      `${ENVIRONMENT_NOTE}\n\nExit codes: 0 every step seen in order (without steps: the split since the last change PASSes); 1 a split that matches no remaining step persists, or a step was missed; 2 the time ran out first; 3 errors; 64 usage error.`,
     );
   return withCliConventions(parser).parseSync();
 }

@@ -1,4 +1,4 @@
-import { resolveCampaignOptions } from "../campaign/index.js";
+import { CAMPAIGN_DEFAULTS, resolveCampaignOptions } from "../campaign/index.js";
 import { ProberOptionError } from "../errors.js";
 import type { Expectation } from "../expectations/index.js";
 import { formatTarget, type ProbeFunction, ProbeLoop, TcpProber } from "../probing/index.js";
@@ -50,15 +50,15 @@ export interface WatchOptions {
 }
 
 export const WATCH_DEFAULTS = {
-  confidence: 0.99,
-  tolerance: 0.05,
-  maxErrorRate: 0.01,
+  confidence: CAMPAIGN_DEFAULTS.confidence,
+  tolerance: CAMPAIGN_DEFAULTS.tolerance,
+  maxErrorRate: CAMPAIGN_DEFAULTS.maxErrorRate,
   rate: 150,
-  concurrency: 16,
+  concurrency: CAMPAIGN_DEFAULTS.concurrency,
   intervalMs: 1000,
   persistMs: 3000,
-  connectTimeoutMs: 2000,
-  timeoutMs: 2000,
+  connectTimeoutMs: CAMPAIGN_DEFAULTS.connectTimeoutMs,
+  timeoutMs: CAMPAIGN_DEFAULTS.timeoutMs,
 } as const;
 
 type ResolvedWatchOptions = WatchOptions & Record<keyof typeof WATCH_DEFAULTS, number>;
