@@ -20,7 +20,7 @@ export function haproxyConfig(port: number, backends: GatewayBackend[]): string 
     "  default_backend versions",
     "backend versions",
     // Not an exact weighted random pick: a draw on a consistent-hash ring, and by default the less loaded of
-    // two draws, so the real split follows backend speed (README, "HAProxy's real split"). Calibration goes
+    // two draws, so the real split follows backend speed (docs/testing.md, "HAProxy's real split"). Calibration goes
     // through nginx; what HAProxy really does is for the prober to reveal.
     "  balance random",
     ...backends.map((b) => `  server ${b.name} 127.0.0.1:${b.port} weight ${b.weight}`),

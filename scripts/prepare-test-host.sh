@@ -38,6 +38,8 @@ done
 if ! docker info >/dev/null 2>&1; then
   echo "prepare-test-host: starting dockerd (log: .cache/dockerd.log)"
   nohup dockerd > .cache/dockerd.log 2>&1 &
+  # Kept so that whoever started the test host (.ci/run) stops this dockerd, and only it.
+  echo $! > .cache/dockerd.pid
   for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
   docker info >/dev/null 2>&1 || { echo "prepare-test-host: dockerd did not start; see .cache/dockerd.log" >&2; exit 1; }
 fi

@@ -4,15 +4,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CHART, helm } from "./support/helm-chart.js";
 import { type KubeApiServer, startKubeApiServer } from "./support/kube-apiserver.js";
 
-const README = readFileSync(fileURLToPath(new URL("../README.md", import.meta.url)), "utf8");
+const KUBERNETES_DOC = readFileSync(fileURLToPath(new URL("../docs/kubernetes.md", import.meta.url)), "utf8");
 
-/** The YAML blocks of the README's canary-controller section, as written there. */
+/** The YAML blocks of docs/kubernetes.md's canary-controller section, as written there. */
 function canaryExamples(): string[] {
-  const section = README.slice(README.indexOf("### Canary controllers"), README.indexOf("### `--wait`"));
+  const section = KUBERNETES_DOC.slice(KUBERNETES_DOC.indexOf("## Canary controllers"));
   return [...section.matchAll(/```yaml\n([\s\S]*?)\n```/g)].map((match) => match[1] as string);
 }
 
-describe("the README's canary-controller examples and the chart's rollout objects, on a real API server", () => {
+describe("the documented canary-controller examples and the chart's rollout objects, on a real API server", () => {
   let kube: KubeApiServer;
   beforeAll(async () => {
     kube = await startKubeApiServer();

@@ -53,10 +53,9 @@ describe("the programs under test", () => {
   });
 });
 
-describe("the README's layout section", () => {
+describe("the layout document", () => {
   it("names every module of server/, prober/, splitter/ and common/", () => {
-    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-    const layout = readme.slice(readme.indexOf("## Layout"));
+    const layout = readFileSync(join(ROOT, "docs", "layout.md"), "utf8");
     const unnamed = SOURCE_DIRS.flatMap(modulesUnder).filter(
       (source) =>
         !layout.includes(`\`${basename(source)}\``) &&
@@ -66,7 +65,7 @@ describe("the README's layout section", () => {
   });
 });
 
-describe("the README's library example", () => {
+describe("the prober document's library example", () => {
   let one: EchoServerProcess;
   let two: EchoServerProcess;
   let splitter: WeightedSplitter;
@@ -83,11 +82,11 @@ describe("the README's library example", () => {
   });
 
   it("runs as written against a real 80:20 split and prints PASS twice", async () => {
-    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-    const example = /### Library API\n[\s\S]*?```ts\n([\s\S]*?)\n```/.exec(readme)?.[1];
+    const doc = readFileSync(join(ROOT, "docs", "prober.md"), "utf8");
+    const example = /## Library API\n[\s\S]*?```ts\n([\s\S]*?)\n```/.exec(doc)?.[1];
     expect(example).toBeDefined();
     // Inside the package, so that `tcp-echo/prober` resolves to this checkout, as it would once installed.
-    const dir = mkdtempSync(join(ROOT, ".readme-example-"));
+    const dir = mkdtempSync(join(ROOT, ".docs-example-"));
     try {
       const file = join(dir, "example.mjs");
       writeFileSync(file, example as string);

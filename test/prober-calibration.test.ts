@@ -3,7 +3,7 @@ import { type Scenario, simulateScenario } from "../devtools/campaign-simulation
 
 /**
  * Seeded simulations through the library at the CLI's defaults (99% confidence, ±5 pp, 20,000 probes).
- * Bounds are loose where the README's figures (from `npm run bench`) are exact: each allows the rate
+ * Bounds are loose where docs/statistics.md's figures (from `npm run bench`) are exact: each allows the rate
  * claimed plus binomial noise, and fails on a real regression.
  */
 const run = (scenario: Scenario, runs: number, firstSeed: number) =>

@@ -48,7 +48,7 @@ export interface TracePoint {
   bounds: Record<string, Interval>;
 }
 
-/** Everything the CLI prints, as data; documented field by field in the README. */
+/** Everything the CLI prints, as data; documented field by field in docs/prober.md. */
 export interface CampaignReport {
   verdict: Verdict;
   reason: string;

@@ -23,7 +23,7 @@ export interface DetectedChange {
   afterCounts: number[];
 }
 
-/** Blocks of 16 outcomes, change points tried over the last 2,048; the threshold is calibrated in the README. */
+/** Blocks of 16 outcomes, change points tried over the last 2,048; the threshold is calibrated in docs/statistics.md. */
 export const DEFAULT_CHANGE_DETECTOR: Omit<ChangeDetectorOptions, "categories"> = {
   blockSize: 16,
   candidates: 128,

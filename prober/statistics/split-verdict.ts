@@ -78,7 +78,7 @@ export const METHOD =
   "equivalence test by one-sided mixture sequential probability ratio tests per band edge (Robbins 1970; Howard et al. 2021), intersection-union for PASS, Bonferroni for FAIL";
 
 /**
- * The mixing priors, tuned by seeded simulation (README, "The statistics"). PASS side: mostly
+ * The mixing priors, tuned by seeded simulation (docs/statistics.md). PASS side: mostly
  * concentrated on the expected share, where the truth is expected, with a tenth near the edge for truths
  * inside the band but close to it. FAIL side: centred one tolerance beyond the edge, with a broad part so
  * that a split far off (50:50 for 80:20) fails within tens of probes.
