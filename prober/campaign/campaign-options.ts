@@ -1,5 +1,5 @@
 import { ProberOptionError } from "../errors.js";
-import type { ClusterSource, Expectation } from "../expectations/index.js";
+import { type ClusterSource, type Expectation, expectationProblem } from "../expectations/index.js";
 import type { ProbeOutcome } from "../probe-outcome.js";
 
 export interface CampaignProgress {
@@ -98,6 +98,8 @@ export function resolveCampaignOptions(options: CampaignOptions): ResolvedCampai
     ...stripUndefined(options),
   } as ResolvedCampaignOptions;
   const { confidence, tolerance, maxErrorRate, concurrency, maxProbes, durationMs, rate } = resolved;
+  const problem = expectationProblem(resolved.expected);
+  if (problem !== undefined) throw new ProberOptionError("expected", problem);
   check("port", Number.isInteger(resolved.port) && resolved.port >= 1 && resolved.port <= 65535, "1-65535");
   check("confidence", confidence > 0 && confidence < 1, "a fraction > 0 and < 1");
   check("tolerance", tolerance > 0 && tolerance < 1, "a fraction > 0 and < 1");

@@ -234,11 +234,13 @@ function buildReport(
   const fit = judgement.goodnessOfFit;
   const byLabel = <T>(pick: (version: VersionEvidence) => T) =>
     Object.fromEntries(judgement.versions.map((v) => [v.label, pick(v)])) as Record<string, T>;
-  const latencyMs: Record<string, LatencySummary> = {};
-  for (const [label, list] of run.latencies) {
-    list.sort((a, b) => a - b);
-    latencyMs[label] = { p50: percentile(list, 0.5), p99: percentile(list, 0.99) };
-  }
+  // fromEntries makes own keys of every prefix, `__proto__` included (an assignment would set the prototype).
+  const latencyMs: Record<string, LatencySummary> = Object.fromEntries(
+    [...run.latencies].map(([label, list]) => {
+      list.sort((a, b) => a - b);
+      return [label, { p50: percentile(list, 0.5), p99: percentile(list, 0.99) }];
+    }),
+  );
   const [verdict, reason] = finalReason(judgement, test, run.stoppedBy, options);
   const settleAt = verdict === "INCONCLUSIVE" ? probesToSettle(observation, options) : undefined;
   // The split the verdict rests on began at the change that opened its segment, or at the segment's start.
@@ -259,8 +261,8 @@ function buildReport(
     shares: byLabel((v) => v.observedShare),
     intervals: splitBounds(judgement, options, alpha),
     latencyMs,
-    unexpected: observation.unexpected,
-    errors: observation.errors,
+    unexpected: { ...observation.unexpected },
+    errors: { ...observation.errors },
     probes: run.probes,
     durationMs: run.durationMs,
     probesPerSecond: run.durationMs > 0 ? (run.probes * 1000) / run.durationMs : 0,

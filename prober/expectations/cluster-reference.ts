@@ -40,6 +40,6 @@ const KINDS: Record<string, ClusterReference["kind"]> = {
 /** `virtualservice/NAME`, `tcproute/NAME` or a long form: the reference; any other text (a path, `-`): undefined. */
 export function parseClusterReference(text: string): ClusterReference | undefined {
   const match = /^([a-z.]+)\/([a-z0-9][a-z0-9.-]*)$/.exec(text);
-  const kind = match ? KINDS[match[1] as string] : undefined;
+  const kind = match && Object.hasOwn(KINDS, match[1] as string) ? KINDS[match[1] as string] : undefined;
   return kind === undefined ? undefined : { kind, name: match?.[2] as string };
 }

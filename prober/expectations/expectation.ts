@@ -19,6 +19,34 @@ function parseWeight(text: string, spec: string): number {
   return weight;
 }
 
+/**
+ * What is wrong with an expectation built by hand rather than parsed, or undefined: labels unique and
+ * non-empty, one weight and one share for each, weights finite and >= 0, shares in [0, 1] summing to 1
+ * and proportional to the weights.
+ */
+export function expectationProblem(expected: Expectation): string | undefined {
+  const { labels, weights, shares } = expected;
+  if (!Array.isArray(labels) || labels.length === 0) return "needs at least one label";
+  if (labels.some((label) => typeof label !== "string" || label === "")) return "has an empty label";
+  const duplicate = labels.find((label, i) => labels.indexOf(label) !== i);
+  if (duplicate !== undefined) return `has the label "${duplicate}" twice`;
+  if (!Array.isArray(weights) || weights.length !== labels.length)
+    return `needs one weight per label (${labels.length})`;
+  if (!Array.isArray(shares) || shares.length !== labels.length)
+    return `needs one share per label (${labels.length})`;
+  if (weights.some((weight) => !(Number.isFinite(weight) && weight >= 0)))
+    return "has a weight that is not a number >= 0";
+  if (shares.some((share) => !(share >= 0 && share <= 1)))
+    return `has shares outside [0, 1]: ${shares.join(", ")} (shares are fractions; weights go in weights)`;
+  const total = shares.reduce((a, b) => a + b, 0);
+  if (Math.abs(total - 1) > 1e-9) return `has shares summing to ${total}, not 1`;
+  const weightTotal = weights.reduce((a, b) => a + b, 0);
+  if (!(weightTotal > 0)) return "has weights that are all zero";
+  if (shares.some((share, i) => Math.abs(share - (weights[i] as number) / weightTotal) > 1e-9))
+    return "has shares that are not its weights normalised";
+  return undefined;
+}
+
 /** Builds an expectation from label → weight pairs, normalising the weights into shares. */
 export function expectationFromWeights(pairs: [string, number][], source: string): Expectation {
   if (pairs.length === 0) throw new ExpectationError(`${source}: no versions`);

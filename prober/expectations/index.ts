@@ -5,5 +5,11 @@ export {
   type ClusterSource,
   parseClusterReference,
 } from "./cluster-reference.js";
-export { DEFAULT_LABELS, type Expectation, expectationFromWeights, parseExpectation } from "./expectation.js";
+export {
+  DEFAULT_LABELS,
+  type Expectation,
+  expectationFromWeights,
+  expectationProblem,
+  parseExpectation,
+} from "./expectation.js";
 export { expectationFromManifest, parseLabelMap } from "./manifest-expectation.js";

@@ -1,5 +1,6 @@
 import type { ProbeOutcome } from "../probe-outcome.js";
 import { ChangeDetector, DEFAULT_CHANGE_DETECTOR } from "./change-detector.js";
+import { countIn, countOutcome, emptyObservation } from "./observation.js";
 import { SegmentHalves } from "./segment-halves.js";
 import {
   judgeSplit,
@@ -35,12 +36,6 @@ export interface Segment {
 export function isCheckpoint(probes: number, everyProbeUpTo = 1000): boolean {
   return probes <= everyProbeUpTo || probes % Math.ceil(probes / 100) === 0;
 }
-
-const emptyObservation = (labels: string[]): SplitObservation => ({
-  counts: Object.fromEntries(labels.map((label) => [label, 0])),
-  unexpected: {},
-  errors: {},
-});
 
 /**
  * The split test over a run, outcome by outcome in start order. Without `followChanges` the run is one
@@ -88,15 +83,7 @@ export class SegmentedSplitTest {
   record(outcome: ProbeOutcome, startedMs: number): void {
     const segment = this.current;
     const { observation } = segment;
-    let category = this.criteria.expected.labels.length;
-    if (outcome.kind === "error") {
-      observation.errors[outcome.error] = (observation.errors[outcome.error] ?? 0) + 1;
-    } else if (outcome.prefix in observation.counts) {
-      observation.counts[outcome.prefix] = (observation.counts[outcome.prefix] as number) + 1;
-      category = this.criteria.expected.labels.indexOf(outcome.prefix);
-    } else {
-      observation.unexpected[outcome.prefix] = (observation.unexpected[outcome.prefix] ?? 0) + 1;
-    }
+    const category = countOutcome(observation, this.criteria.expected.labels, outcome);
     const index = this.probes - segment.startProbe;
     this.probes += 1;
     this.lastStartedMs = startedMs;
@@ -122,14 +109,22 @@ export class SegmentedSplitTest {
   /** The current segment judged on everything it holds (the final word at the end of a run). */
   judge(): SplitJudgement {
     const segment = this.current;
+    // Once the run may stop, its verdict stays: outcomes of probes still in flight are counted and may
+    // mark it contradicted, but start no new segment for the report to rest on.
+    const final = this.decided;
     segment.judgement = judgeSplit(segment.observation, this.criteria, {
       previous: segment.judgement,
       alpha: segment.alpha,
       unsteady: segment.halves.differAt(
-        this.criteria.expected.labels.map((label) => segment.observation.counts[label] ?? 0),
+        this.criteria.expected.labels.map((label) => countIn(segment.observation.counts, label)),
       ),
     });
-    if (this.followChanges && segment.judgement.contradicted && !segment.judgement.errorsShownAbove) {
+    if (
+      this.followChanges &&
+      !final &&
+      segment.judgement.contradicted &&
+      !segment.judgement.errorsShownAbove
+    ) {
       segment.endedBy = "contradiction";
       this.startSegment(this.probes, this.lastStartedMs, undefined);
     }

@@ -1,6 +1,7 @@
 import type { Expectation } from "../expectations/index.js";
 import { type GoodnessOfFit, goodnessOfFit } from "./goodness-of-fit.js";
 import { type BetaComponent, logMixtureEvidence, mixtureBound, type Side } from "./mixture-evidence.js";
+import { countIn, emptyRecord } from "./observation.js";
 
 export type Verdict = "PASS" | "FAIL" | "INCONCLUSIVE" | "ERROR";
 
@@ -109,7 +110,7 @@ const listing = (record: Record<string, number>) =>
 
 /** Replies from the expected versions (unexpected prefixes and failed probes not counted). */
 const expectedReplies = (observation: SplitObservation, expected: Expectation) =>
-  expected.labels.reduce((total, label) => total + (observation.counts[label] ?? 0), 0);
+  expected.labels.reduce((total, label) => total + countIn(observation.counts, label), 0);
 
 const NOTHING_SHOWN: EdgeFindings = {
   aboveLower: false,
@@ -174,7 +175,7 @@ function versionEvidence(
   const mirrored = expected.labels.length === 2 && active === 2;
   const versions: VersionEvidence[] = [];
   expected.labels.forEach((label, i) => {
-    const count = observation.counts[label] ?? 0;
+    const count = countIn(observation.counts, label);
     const expectedShare = expected.shares[i] as number;
     const band = {
       lower: Math.max(0, expectedShare - tolerance),
@@ -396,20 +397,19 @@ export function splitBounds(
   criteria: SplitCriteria,
   alpha = 1 - criteria.confidence,
 ): Record<string, Interval> {
-  const bounds: Record<string, Interval> = {};
-  for (const v of judgement.versions) {
-    if (judgement.replies === 0) {
-      bounds[v.label] = { lower: 0, upper: 1 };
-      continue;
-    }
-    const prior = (side: Side) => (edge: number) =>
-      passPrior(v.expectedShare, edge, side, criteria.tolerance);
-    bounds[v.label] = {
-      lower: mixtureBound(v.count, judgement.replies, alpha, "above", prior("above")),
-      upper: mixtureBound(v.count, judgement.replies, alpha, "below", prior("below")),
-    };
-  }
-  return bounds;
+  const prior = (expectedShare: number, side: Side) => (edge: number) =>
+    passPrior(expectedShare, edge, side, criteria.tolerance);
+  return Object.fromEntries(
+    judgement.versions.map((v) => [
+      v.label,
+      judgement.replies === 0
+        ? { lower: 0, upper: 1 }
+        : {
+            lower: mixtureBound(v.count, judgement.replies, alpha, "above", prior(v.expectedShare, "above")),
+            upper: mixtureBound(v.count, judgement.replies, alpha, "below", prior(v.expectedShare, "below")),
+          },
+    ]),
+  );
 }
 
 /**
@@ -424,11 +424,14 @@ export function probesToSettle(
   const replies = expectedReplies(observation, criteria.expected);
   if (replies === 0) return undefined;
   const settlesAt = (total: number) => {
-    const counts: Record<string, number> = {};
+    const counts = emptyRecord();
     for (const label of criteria.expected.labels) {
-      counts[label] = Math.round(((observation.counts[label] ?? 0) * total) / replies);
+      counts[label] = Math.round((countIn(observation.counts, label) * total) / replies);
     }
-    return judgeSplit({ counts, unexpected: {}, errors: {} }, { ...criteria, maxErrorRate: 0.99 }).settled;
+    return judgeSplit(
+      { counts, unexpected: emptyRecord(), errors: emptyRecord() },
+      { ...criteria, maxErrorRate: 0.99 },
+    ).settled;
   };
   let high = Math.max(replies, 1);
   while (!settlesAt(high)) {

@@ -1,6 +1,6 @@
 import { CAMPAIGN_DEFAULTS, resolveCampaignOptions } from "../campaign/index.js";
 import { ProberOptionError } from "../errors.js";
-import type { Expectation } from "../expectations/index.js";
+import { type Expectation, expectationProblem } from "../expectations/index.js";
 import { formatTarget, type ProbeFunction, ProbeLoop, TcpProber } from "../probing/index.js";
 import {
   advanceWatch,
@@ -68,6 +68,10 @@ export function resolveWatchOptions(watchOptions: WatchOptions): ResolvedWatchOp
   const options = { ...WATCH_DEFAULTS, ...withoutUndefined(watchOptions) } as ResolvedWatchOptions;
   const [first] = options.steps;
   if (first === undefined) throw new ProberOptionError("steps", "must hold at least one split");
+  options.steps.forEach((step, i) => {
+    const problem = expectationProblem(step);
+    if (problem !== undefined) throw new ProberOptionError(`steps[${i}]`, problem);
+  });
   if (!(options.intervalMs > 0)) throw new ProberOptionError("intervalMs", "must be a number > 0");
   if (!(options.persistMs >= 0)) throw new ProberOptionError("persistMs", "must be a number >= 0");
   if (options.followExpectation && options.steps.length > 1) {

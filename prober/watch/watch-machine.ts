@@ -2,7 +2,10 @@ import { type Expectation, expectationFromWeights } from "../expectations/index.
 import type { ProbeOutcome } from "../probe-outcome.js";
 import {
   ChangeDetector,
+  countIn,
+  countOutcome,
   DEFAULT_CHANGE_DETECTOR,
+  emptyObservation,
   type Interval,
   isCheckpoint,
   judgeSplit,
@@ -129,7 +132,7 @@ function alignSteps(steps: Expectation[]): { labels: string[]; steps: Expectatio
 const newSegment = (labels: string[], startMs: number): WatchSegment => ({
   startMs,
   probes: 0,
-  observation: { counts: Object.fromEntries(labels.map((label) => [label, 0])), unexpected: {}, errors: {} },
+  observation: emptyObservation(labels),
   judgements: new Map(),
   halves: new SegmentHalves(),
   noStepSinceMs: undefined,
@@ -205,7 +208,7 @@ const several = (state: WatchState) => state.steps.length > 1;
 const reference = (state: WatchState) =>
   state.steps[several(state) ? Math.max(0, state.next - 1) : 0] as Expectation;
 const segmentCounts = (state: WatchState) =>
-  state.labels.map((label) => state.segment.observation.counts[label] ?? 0);
+  state.labels.map((label) => countIn(state.segment.observation.counts, label));
 
 function decide(state: WatchState, stoppedBy: StopCause, verdict: Verdict, reason: string): void {
   state.decided ??= { stoppedBy, verdict, reason };
@@ -220,18 +223,10 @@ function recordOutcome(
   state.lastStartedMs = startedMs;
   const { segment, labels, window } = state;
   const { observation } = segment;
-  let category = labels.length;
+  const category = countOutcome(observation, labels, outcome);
   window.probes += 1;
-  if (outcome.kind === "error") {
-    observation.errors[outcome.error] = (observation.errors[outcome.error] ?? 0) + 1;
-    window.failed += 1;
-  } else if (outcome.prefix in observation.counts) {
-    category = labels.indexOf(outcome.prefix);
-    observation.counts[outcome.prefix] = (observation.counts[outcome.prefix] as number) + 1;
-    window.counts[category] = (window.counts[category] as number) + 1;
-  } else {
-    observation.unexpected[outcome.prefix] = (observation.unexpected[outcome.prefix] ?? 0) + 1;
-  }
+  if (outcome.kind === "error") window.failed += 1;
+  else if (category < labels.length) window.counts[category] = (window.counts[category] as number) + 1;
   const index = segment.probes;
   segment.probes += 1;
   const { blockSize, candidates } = DEFAULT_CHANGE_DETECTOR;
