@@ -3,13 +3,58 @@ import cluster from "node:cluster";
 import { pino } from "pino";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { parseOrExit, withCliConventions } from "../common/cli-conventions.js";
+import { environmentConfig, parseOrExit, withCliConventions } from "../common/cli-conventions.js";
 import { exitWithError } from "../common/cli-failure.js";
 import { EXIT_CODES } from "../common/exit-codes.js";
 import { exitCodeOf, runServer } from "./run-server.js";
 import { type ServerSettings, settingsFromArguments } from "./server-settings.js";
 
 const PROGRAM = "tcp-echo";
+
+const SERVER_OPTIONS = {
+  host: { type: "string", describe: "bind only this address (default: every IPv6 and IPv4 address)" },
+  "log-level": {
+    choices: ["fatal", "error", "warn", "info", "debug", "trace", "silent"],
+    default: "info",
+    describe: "pino log level",
+  },
+  "log-lines": { type: "boolean", default: false, describe: "log every request and reply line (slow)" },
+  "max-line-bytes": {
+    type: "number",
+    default: 1048576,
+    describe: "longest line accepted; a longer one closes its connection",
+  },
+  "idle-timeout": {
+    type: "number",
+    default: 3600,
+    describe: "seconds without traffic before a connection is closed; 0: never",
+  },
+  "max-connections": {
+    type: "number",
+    default: 10000,
+    describe: "open connections per port; more are closed at once; 0: no limit",
+  },
+  "drain-timeout": {
+    type: "number",
+    default: 5,
+    describe: "seconds SIGTERM/SIGINT waits for connections to close",
+  },
+  "admin-port": {
+    type: "number",
+    describe: "HTTP port for /healthz, /readyz and /metrics (off when unset)",
+  },
+  workers: {
+    type: "string",
+    default: "1",
+    describe:
+      "processes serving connections, sharing each port: a number, or auto for one per CPU (capped by a container CPU limit)",
+  },
+  "allow-ephemeral-port": {
+    type: "boolean",
+    default: false,
+    describe: "accept port 0: listen on a free port chosen by the OS, reported in the 'listening' log line",
+  },
+} as const;
 
 function parseArguments(argv: string[]): ServerSettings {
   const parser = yargs(argv)
@@ -20,52 +65,8 @@ function parseArguments(argv: string[]): ServerSettings {
     .command("$0 [ports] [prefix]", false)
     .positional("ports", { type: "string", describe: "comma-separated TCP ports, e.g. 9000,9001" })
     .positional("prefix", { type: "string", describe: "prefix of every reply (spaces and Unicode allowed)" })
-    .env("TCP_ECHO")
-    .options({
-      host: { type: "string", describe: "bind only this address (default: every IPv6 and IPv4 address)" },
-      "log-level": {
-        choices: ["fatal", "error", "warn", "info", "debug", "trace", "silent"],
-        default: "info",
-        describe: "pino log level",
-      },
-      "log-lines": { type: "boolean", default: false, describe: "log every request and reply line (slow)" },
-      "max-line-bytes": {
-        type: "number",
-        default: 1048576,
-        describe: "longest line accepted; a longer one closes its connection",
-      },
-      "idle-timeout": {
-        type: "number",
-        default: 3600,
-        describe: "seconds without traffic before a connection is closed; 0: never",
-      },
-      "max-connections": {
-        type: "number",
-        default: 10000,
-        describe: "open connections per port; more are closed at once; 0: no limit",
-      },
-      "drain-timeout": {
-        type: "number",
-        default: 5,
-        describe: "seconds SIGTERM/SIGINT waits for connections to close",
-      },
-      "admin-port": {
-        type: "number",
-        describe: "HTTP port for /healthz, /readyz and /metrics (off when unset)",
-      },
-      workers: {
-        type: "string",
-        default: "1",
-        describe:
-          "processes serving connections, sharing each port: a number, or auto for one per CPU (capped by a container CPU limit)",
-      },
-      "allow-ephemeral-port": {
-        type: "boolean",
-        default: false,
-        describe:
-          "accept port 0: listen on a free port chosen by the OS, reported in the 'listening' log line",
-      },
-    })
+    .options(SERVER_OPTIONS)
+    .config(environmentConfig("TCP_ECHO", Object.keys(SERVER_OPTIONS)))
     .epilog(
       "Every option can also be set by environment variable: TCP_ECHO_ and the option's name in capitals with underscores (TCP_ECHO_MAX_LINE_BYTES=4096).\n\nExit codes: 0 stopped by SIGTERM/SIGINT after draining; 64 bad arguments; 69 address in use or not available; 77 permission denied; 70 any other failure.",
     );

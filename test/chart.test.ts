@@ -164,6 +164,26 @@ describe("chart default render", () => {
   });
 });
 
+describe("chart pods' environment", () => {
+  it("turns service links off in every pod it renders, so none gets TCP_ECHO_PORT=tcp://… under release tcp-echo", async () => {
+    const objects = await renderChart(
+      [],
+      ["proberService.enabled=true", "argoRollouts.analysisTemplate.enabled=true"],
+    );
+    const pods = [
+      ...ofKind(objects, "Deployment").map((deployment) => deployment.spec.template.spec),
+      ...ofKind(objects, "Pod").map((pod) => pod.spec),
+      ...ofKind(objects, "AnalysisTemplate").flatMap((template) =>
+        template.spec.metrics
+          .filter((metric: Manifest) => metric.provider.job)
+          .map((metric: Manifest) => metric.provider.job.spec.template.spec),
+      ),
+    ];
+    expect(pods.length).toBeGreaterThanOrEqual(5);
+    expect(pods.map((pod) => pod.enableServiceLinks)).toEqual(pods.map(() => false));
+  });
+});
+
 describe("chart semantics", () => {
   it("gives every DestinationRule subset a Deployment whose pods carry its labels", async () => {
     const objects = await renderChart(["three-versions.yaml"]);

@@ -117,6 +117,19 @@ describe("prober against tcp-echo servers behind a weighted splitter", () => {
     expect(code).toBe(0);
   });
 
+  it("takes options from PROBER_ variables, and starts beside a Service named prober's service links", async () => {
+    route(100, 0);
+    const { code, report } = await runProberJson([target], {
+      PROBER_EXPECT: "100:0",
+      PROBER_MAX_PROBES: "300",
+      PROBER_PORT: "tcp://10.96.0.12:8080",
+      PROBER_SERVICE_HOST: "10.96.0.12",
+      PROBER_SERVICE_PORT_HTTP: "8080",
+    });
+    expect(code).toBe(0);
+    expect(report.probes).toBeLessThanOrEqual(300);
+  });
+
   it("reports that every line of a connection reached one version with --lines-per-connection", async () => {
     route(50, 50);
     const { report } = await runProberJson([

@@ -90,6 +90,25 @@ describe("tcp-echo options from the environment", () => {
     expect(reply.toString()).toBe("one abcd\n");
   });
 
+  it("starts and serves beside the variables Kubernetes' service links put into a pod of release tcp-echo", async () => {
+    // What the kubelet sets for the Services tcp-echo, tcp-echo-v1 and tcp-echo-v2 (docker-links style).
+    const serviceLinks = {
+      TCP_ECHO_PORT: "tcp://10.96.0.10:9000",
+      TCP_ECHO_SERVICE_HOST: "10.96.0.10",
+      TCP_ECHO_SERVICE_PORT: "9000",
+      TCP_ECHO_PORT_9001_TCP: "tcp://10.96.0.10:9001",
+      TCP_ECHO_V1_PORT: "tcp://10.96.0.11:9000",
+      TCP_ECHO_V2_SERVICE_PORT_TCP: "9000",
+    };
+    const server = await startEchoServerProcess("0", "one", [], {
+      ...serviceLinks,
+      TCP_ECHO_MAX_LINE_BYTES: "4",
+    });
+    const reply = await exchange(server.ports[0] as number, ["abcd\nabcde\nnever\n"]);
+    expect(await server.stop()).toBe(0);
+    expect(reply.toString()).toBe("one abcd\n");
+  });
+
   it("takes --log-level from TCP_ECHO_LOG_LEVEL", async () => {
     const server = await startEchoServerProcess("0", "one", [], { TCP_ECHO_LOG_LEVEL: "debug" });
     await exchange(server.ports[0] as number, ["x\n"]);

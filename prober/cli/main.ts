@@ -2,7 +2,7 @@
 import { writeFileSync } from "node:fs";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { parseOrExit, withCliConventions } from "../../common/cli-conventions.js";
+import { environmentConfig, parseOrExit, withCliConventions } from "../../common/cli-conventions.js";
 import { exitWithError, UsageError } from "../../common/cli-failure.js";
 import { EXIT_CODES, exitCodeForSystemError } from "../../common/exit-codes.js";
 import {
@@ -32,6 +32,34 @@ import { runWatchCommand } from "./watch-command.js";
 
 const PROGRAM = "prober";
 
+const CHECK_OPTIONS = {
+  ...EXPECTATION_OPTIONS,
+  ...PROBE_OPTIONS,
+  "max-probes": {
+    alias: "n",
+    type: "number",
+    describe: "probe budget (default 20000; none with --wait)",
+  },
+  duration: { type: "number", describe: "time budget in seconds (default 60)" },
+  wait: {
+    type: "number",
+    describe:
+      "seconds the new weights may take to reach the gateway: probe until the split holds (PASS) or this time ends, following changes of the split (instead of --duration)",
+  },
+  rate: { type: "number", describe: "at most this many probes started per second" },
+  "lines-per-connection": { type: "number", default: 1, describe: "lines sent over each connection" },
+  "early-stop": {
+    type: "boolean",
+    default: true,
+    describe: "stop once the verdict is settled (--no-early-stop spends the budget)",
+  },
+  json: { type: "boolean", default: false, describe: "print the report as one JSON object" },
+  report: {
+    type: "string",
+    describe: "also write a self-contained HTML report (shares and bounds against probes) to this file",
+  },
+} as const;
+
 function parseArguments(argv: string[]) {
   const parser = yargs(joinStdinDash(argv))
     .scriptName(PROGRAM)
@@ -40,34 +68,8 @@ function parseArguments(argv: string[]) {
     )
     .command("$0 [target]", false)
     .positional("target", TARGET_POSITIONAL)
-    .env("PROBER")
-    .options({
-      ...EXPECTATION_OPTIONS,
-      ...PROBE_OPTIONS,
-      "max-probes": {
-        alias: "n",
-        type: "number",
-        describe: "probe budget (default 20000; none with --wait)",
-      },
-      duration: { type: "number", describe: "time budget in seconds (default 60)" },
-      wait: {
-        type: "number",
-        describe:
-          "seconds the new weights may take to reach the gateway: probe until the split holds (PASS) or this time ends, following changes of the split (instead of --duration)",
-      },
-      rate: { type: "number", describe: "at most this many probes started per second" },
-      "lines-per-connection": { type: "number", default: 1, describe: "lines sent over each connection" },
-      "early-stop": {
-        type: "boolean",
-        default: true,
-        describe: "stop once the verdict is settled (--no-early-stop spends the budget)",
-      },
-      json: { type: "boolean", default: false, describe: "print the report as one JSON object" },
-      report: {
-        type: "string",
-        describe: "also write a self-contained HTML report (shares and bounds against probes) to this file",
-      },
-    })
+    .options(CHECK_OPTIONS)
+    .config(environmentConfig("PROBER", Object.keys(CHECK_OPTIONS)))
     .epilog(
       `${ENVIRONMENT_NOTE}\n\nExit codes: 0 PASS, 1 FAIL, 2 INCONCLUSIVE, 3 ERROR (unreachable, or errors shown above --max-error-rate), 64 usage error, 70 internal failure; with --expect-from KIND/NAME: 65 no tcp weights, 66 not found, 69 API server unreachable, 77 forbidden, 78 no cluster configured. SIGINT and SIGTERM stop the run and print the report of what was seen, with its verdict's exit code.`,
     );

@@ -1,12 +1,31 @@
 import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import yargs from "yargs";
-import { parseOrExit, withCliConventions } from "../../common/cli-conventions.js";
+import { environmentConfig, parseOrExit, withCliConventions } from "../../common/cli-conventions.js";
 import { UsageError } from "../../common/cli-failure.js";
 import { parsePort } from "../../common/port-number.js";
 import { createVerificationServer } from "../serve/index.js";
 
 const PROGRAM = "prober serve";
+
+const SERVE_OPTIONS = {
+  listen: {
+    type: "string",
+    describe: "address and port to listen on (default 127.0.0.1:8080; 0.0.0.0:8080 with --token-file)",
+  },
+  "token-file": { type: "string", describe: "file holding the bearer token every check must carry" },
+  "max-concurrent-checks": {
+    type: "number",
+    default: 4,
+    describe: "checks running at once; more get 429",
+  },
+  "max-check-seconds": {
+    type: "number",
+    default: 8,
+    describe:
+      "longest wait or duration a check may ask for (keep it under the caller's timeout, 10 s by default)",
+  },
+} as const;
 
 function parseArguments(argv: string[]) {
   const parser = yargs(argv)
@@ -14,25 +33,8 @@ function parseArguments(argv: string[]) {
     .usage(
       "$0 [--listen HOST:PORT] [--token-file FILE] [options]\n\nServes the prober's check over HTTP for canary controllers: POST /verify (Argo Rollouts' web metric provider: 200 and the report for every verdict), POST /flagger (Flagger's webhook: 200 on PASS, 412 otherwise), GET /healthz, GET /metrics.",
     )
-    .env("PROBER_SERVE")
-    .options({
-      listen: {
-        type: "string",
-        describe: "address and port to listen on (default 127.0.0.1:8080; 0.0.0.0:8080 with --token-file)",
-      },
-      "token-file": { type: "string", describe: "file holding the bearer token every check must carry" },
-      "max-concurrent-checks": {
-        type: "number",
-        default: 4,
-        describe: "checks running at once; more get 429",
-      },
-      "max-check-seconds": {
-        type: "number",
-        default: 8,
-        describe:
-          "longest wait or duration a check may ask for (keep it under the caller's timeout, 10 s by default)",
-      },
-    })
+    .options(SERVE_OPTIONS)
+    .config(environmentConfig("PROBER_SERVE", Object.keys(SERVE_OPTIONS)))
     .epilog(
       "Exit codes: 0 stopped by SIGTERM/SIGINT; 64 bad arguments; 69 address in use; 77 permission denied.",
     );

@@ -1,6 +1,6 @@
 import { writeFileSync } from "node:fs";
 import yargs from "yargs";
-import { parseOrExit, withCliConventions } from "../../common/cli-conventions.js";
+import { environmentConfig, parseOrExit, withCliConventions } from "../../common/cli-conventions.js";
 import { UsageError } from "../../common/cli-failure.js";
 import { EXIT_CODES } from "../../common/exit-codes.js";
 import { ProberOptionError } from "../errors.js";
@@ -33,6 +33,37 @@ import {
 
 const PROGRAM = "prober watch";
 
+const WATCH_OPTIONS = {
+  ...EXPECTATION_OPTIONS,
+  ...PROBE_OPTIONS,
+  "expect-steps": {
+    type: "string",
+    describe:
+      "the splits a rollout should pass through, in order: 100:0,80:20,50:50,0:100 (named weights: separate steps with ;)",
+  },
+  rate: { type: "number", default: WATCH_DEFAULTS.rate, describe: "probes started per second" },
+  interval: {
+    type: "number",
+    default: WATCH_DEFAULTS.intervalMs / 1000,
+    describe: "seconds between report lines",
+  },
+  duration: { type: "number", describe: "seconds to watch (default: until SIGINT or SIGTERM)" },
+  persist: {
+    type: "number",
+    default: WATCH_DEFAULTS.persistMs / 1000,
+    describe: "seconds a split matching no remaining step must hold, with no change, before it FAILs",
+  },
+  json: {
+    type: "boolean",
+    default: false,
+    describe: "NDJSON on stdout: one event a line (window, change, step, summary)",
+  },
+  report: {
+    type: "string",
+    describe: "also write a self-contained HTML report of the timeline to this file",
+  },
+} as const;
+
 function parseArguments(argv: string[]) {
   const parser = yargs(joinStdinDash(argv))
     .scriptName(PROGRAM)
@@ -41,37 +72,8 @@ function parseArguments(argv: string[]) {
     )
     .command("$0 [target]", false)
     .positional("target", TARGET_POSITIONAL)
-    .env("PROBER")
-    .options({
-      ...EXPECTATION_OPTIONS,
-      ...PROBE_OPTIONS,
-      "expect-steps": {
-        type: "string",
-        describe:
-          "the splits a rollout should pass through, in order: 100:0,80:20,50:50,0:100 (named weights: separate steps with ;)",
-      },
-      rate: { type: "number", default: WATCH_DEFAULTS.rate, describe: "probes started per second" },
-      interval: {
-        type: "number",
-        default: WATCH_DEFAULTS.intervalMs / 1000,
-        describe: "seconds between report lines",
-      },
-      duration: { type: "number", describe: "seconds to watch (default: until SIGINT or SIGTERM)" },
-      persist: {
-        type: "number",
-        default: WATCH_DEFAULTS.persistMs / 1000,
-        describe: "seconds a split matching no remaining step must hold, with no change, before it FAILs",
-      },
-      json: {
-        type: "boolean",
-        default: false,
-        describe: "NDJSON on stdout: one event a line (window, change, step, summary)",
-      },
-      report: {
-        type: "string",
-        describe: "also write a self-contained HTML report of the timeline to this file",
-      },
-    })
+    .options(WATCH_OPTIONS)
+    .config(environmentConfig("PROBER", Object.keys(WATCH_OPTIONS)))
     .epilog(
       `${ENVIRONMENT_NOTE}\n\nExit codes: 0 every step seen in order (without steps: the split since the last change PASSes); 1 a split that matches no remaining step persists, or a step was missed; 2 the time ran out first; 3 errors; 64 usage error.`,
     );
