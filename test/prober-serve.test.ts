@@ -38,7 +38,8 @@ for (const kind of ["nginx", "haproxy"] as const) {
         { name: "v2", port: servers[1]?.ports[0] as number, weight: 20 },
       ]);
       target = `127.0.0.1:${gateway.port}`;
-      serve = await startServe();
+      // The probe rate as the CLI's check has it (uncapped): what is checked here is the endpoints.
+      serve = await startServe(["--max-rate", "100000"]);
     });
     afterAll(async () => {
       serve?.proc.child.kill("SIGTERM");

@@ -1,165 +1,45 @@
 import { timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+import { type Logger, pino } from "pino";
 import { Counter, Histogram, Registry } from "prom-client";
-import { type CampaignOptions, resolveCampaignOptions, runProbeCampaign } from "../campaign/index.js";
-import { ExpectationError, ProberOptionError } from "../errors.js";
-import {
-  type Expectation,
-  expectationFromManifest,
-  parseExpectation,
-  parseLabelMap,
-} from "../expectations/index.js";
-import { resolveTarget } from "../probing/index.js";
+import { runProbeCampaign } from "../campaign/index.js";
+import { type CheckLimits, checkOptions, RequestError } from "./check-request.js";
+import { ForbiddenTargetError, type TargetPolicy } from "./target-policy.js";
 
 /** What `prober serve` is configured with. */
 export interface VerificationServerOptions {
   /** Bearer token every check must carry; undefined accepts any caller (the CLI then binds loopback only). */
   token?: string | undefined;
-  /** Checks running at once; one more is answered 429. */
+  /** Checks running at once; one more is answered 429 with Retry-After. */
   maxConcurrentChecks: number;
-  /** Longest time a check may take, in ms: a request asking for a longer wait or duration is refused. */
-  maxCheckMs: number;
+  /** What one check may ask for at most. */
+  limits: CheckLimits;
+  /** Which targets checks may probe. */
+  targets: TargetPolicy;
+  /** Open connections at most (default 1000); past it the oldest connection not running a check is closed. */
+  maxConnections?: number | undefined;
+  /** How long a client may take to send a whole request, in ms (default 15 s; its headers get at most 10 s). */
+  requestTimeoutMs?: number | undefined;
+  /** One line per request (endpoint, status, verdict, duration, the reason of a refusal); default silent. */
+  logger?: Logger | undefined;
 }
 
-/** A request the server refuses, with its HTTP status. */
-class RequestError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
+/** The HTTP server, and the way to stop it gently. */
+export interface VerificationServer {
+  http: Server;
+  /**
+   * Stops taking checks: /healthz and new checks answer 503 at once, running checks may finish for up to
+   * `timeoutMs`, then are aborted and answered 503; resolves once the listener is closed.
+   */
+  drain(timeoutMs: number): Promise<void>;
 }
 
 const BODY_LIMIT = 64 * 1024;
-
-/** The body's options, by their CLI names in camelCase; numbers may come as strings (Flagger's metadata). */
-interface CheckRequest {
-  target?: unknown;
-  expect?: unknown;
-  expectFrom?: unknown;
-  labels?: unknown;
-  map?: unknown;
-  wait?: unknown;
-  duration?: unknown;
-  confidence?: unknown;
-  tolerance?: unknown;
-  maxErrorRate?: unknown;
-  maxProbes?: unknown;
-  concurrency?: unknown;
-  rate?: unknown;
-  timeout?: unknown;
-  connectTimeout?: unknown;
-}
-
-const KNOWN = new Set([
-  "target",
-  "expect",
-  "expectFrom",
-  "labels",
-  "map",
-  "wait",
-  "duration",
-  "confidence",
-  "tolerance",
-  "maxErrorRate",
-  "maxProbes",
-  "concurrency",
-  "rate",
-  "timeout",
-  "connectTimeout",
-]);
-
-function text(name: string, value: unknown): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== "string") throw new RequestError(400, `${name} must be a string`);
-  return value;
-}
-
-function number(name: string, value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  const parsed = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
-  if (typeof parsed !== "number" || !Number.isFinite(parsed))
-    throw new RequestError(400, `${name} must be a number`);
-  return parsed;
-}
-
-function expectationOf(request: CheckRequest): Expectation {
-  const expect = text("expect", request.expect);
-  const manifest = text("expectFrom", request.expectFrom);
-  if ((expect === undefined) === (manifest === undefined)) {
-    throw new RequestError(
-      400,
-      "give either expect (80:20) or expectFrom (a VirtualService or TCPRoute as YAML)",
-    );
-  }
-  const map = text("map", request.map);
-  if (manifest !== undefined)
-    return expectationFromManifest(
-      manifest,
-      "expectFrom",
-      map === undefined ? undefined : parseLabelMap(map),
-    );
-  return parseExpectation(
-    expect as string,
-    text("labels", request.labels)
-      ?.split(",")
-      .map((l) => l.trim()),
-  );
-}
-
-/** A check request as campaign options, each checked; throws RequestError (400) with the reason. */
-export function checkOptions(request: unknown, maxCheckMs: number): CampaignOptions {
-  if (typeof request !== "object" || request === null || Array.isArray(request)) {
-    throw new RequestError(400, "the body must be a JSON object of prober options");
-  }
-  const body = request as CheckRequest;
-  const unknown = Object.keys(body).filter((key) => !KNOWN.has(key));
-  if (unknown.length > 0) throw new RequestError(400, `unknown option ${unknown.join(", ")}`);
-  const targetText = text("target", body.target);
-  if (targetText === undefined) throw new RequestError(400, "missing target (host:port)");
-  try {
-    const { host, port } = resolveTarget(targetText, {});
-    const wait = number("wait", body.wait);
-    const duration = number("duration", body.duration);
-    if (wait !== undefined && duration !== undefined)
-      throw new RequestError(400, "give either wait or duration");
-    const seconds = wait ?? duration ?? maxCheckMs / 1000;
-    if (seconds * 1000 > maxCheckMs) {
-      throw new RequestError(
-        400,
-        `${wait !== undefined ? "wait" : "duration"} ${seconds} s is above this server's --max-check-seconds ${maxCheckMs / 1000}`,
-      );
-    }
-    const secondsToMs = (name: string) => {
-      const value = number(name, body[name as keyof CheckRequest]);
-      return value === undefined ? undefined : value * 1000;
-    };
-    const options: CampaignOptions = {
-      host,
-      port,
-      expected: expectationOf(body),
-      durationMs: seconds * 1000,
-      followChanges: wait !== undefined,
-      confidence: number("confidence", body.confidence),
-      tolerance: number("tolerance", body.tolerance),
-      maxErrorRate: number("maxErrorRate", body.maxErrorRate),
-      maxProbes: number("maxProbes", body.maxProbes),
-      concurrency: number("concurrency", body.concurrency),
-      rate: number("rate", body.rate),
-      timeoutMs: secondsToMs("timeout"),
-      connectTimeoutMs: secondsToMs("connectTimeout"),
-    };
-    resolveCampaignOptions(options);
-    return options;
-  } catch (error) {
-    if (error instanceof ProberOptionError || error instanceof ExpectationError)
-      throw new RequestError(400, error.message);
-    if (error instanceof RequestError) throw error;
-    // resolveTarget and parsePort speak the CLI's UsageError: here it is a bad request all the same.
-    throw new RequestError(400, error instanceof Error ? error.message : String(error));
-  }
-}
+/** Slow clients: by default the headers within 10 s, the whole request within 15 s; an idle keep-alive closed after 5 s. */
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 15_000;
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 
 function readBody(request: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -168,7 +48,7 @@ function readBody(request: IncomingMessage): Promise<string> {
     request.on("data", (chunk: Buffer) => {
       size += chunk.length;
       if (size > BODY_LIMIT) {
-        reject(new RequestError(413, `the body is larger than ${BODY_LIMIT} bytes`));
+        reject(new RequestError(413, "bad_body", `the body is larger than ${BODY_LIMIT} bytes`));
         request.destroy();
         return;
       }
@@ -176,7 +56,17 @@ function readBody(request: IncomingMessage): Promise<string> {
     });
     request.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
     request.on("error", reject);
+    request.on("close", () =>
+      reject(new RequestError(400, "bad_body", "the client closed before the body ended")),
+    );
   });
+}
+
+/** JSON, or no type at all (a caller that sets none); form posts and the like are refused. */
+function checkContentType(request: IncomingMessage): void {
+  const type = request.headers["content-type"]?.split(";")[0]?.trim().toLowerCase();
+  if (type === undefined || type === "" || type === "application/json" || type.endsWith("+json")) return;
+  throw new RequestError(415, "bad_body", `content type ${type}: the body must be application/json`);
 }
 
 function send(
@@ -184,9 +74,14 @@ function send(
   status: number,
   body: unknown,
   contentType = "application/json",
+  headers: Record<string, string> = {},
 ): void {
   const payload = typeof body === "string" ? body : `${JSON.stringify(body)}\n`;
-  response.writeHead(status, { "content-type": contentType, "content-length": Buffer.byteLength(payload) });
+  response.writeHead(status, {
+    "content-type": contentType,
+    "content-length": Buffer.byteLength(payload),
+    ...headers,
+  });
   response.end(payload);
 }
 
@@ -203,11 +98,15 @@ const tokenMatches = (expected: string, header: string | undefined) => {
  *   verdict with a jsonPath such as `{$.verdict}`);
  * - `POST /flagger`: Flagger's webhook payload, the options as strings in `metadata` → 200 on PASS, 412
  *   on any other verdict (Flagger fails the check on any status above 202), the report in the body;
- * - `GET /healthz`, `GET /metrics` (checks by verdict, probes, check durations).
- * A body that is not JSON, or bad options: 400 with the reason; more checks at once than allowed: 429;
- * a missing or wrong bearer token when one is configured: 401.
+ * - `GET /healthz`, `GET /metrics` (checks by verdict, probes, check durations, refusals by reason).
+ * Refused: a missing or wrong bearer token (401), a body that is not JSON or bad options (400, 413,
+ * 415), a request above the server's limits (400 naming the limit), a target the policy does not allow
+ * (403), more checks at once than allowed (429), and anything while draining (503).
  */
-export function createVerificationServer(options: VerificationServerOptions): Server {
+export function createVerificationServer(options: VerificationServerOptions): VerificationServer {
+  const logger = options.logger ?? pino({ enabled: false });
+  const maxConnections = options.maxConnections ?? 1000;
+  const requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
   const registry = new Registry();
   const checks = new Counter({
     name: "prober_checks_total",
@@ -228,11 +127,16 @@ export function createVerificationServer(options: VerificationServerOptions): Se
   });
   const refused = new Counter({
     name: "prober_requests_refused_total",
-    help: "Requests refused, by status",
-    labelNames: ["status"],
+    help: "Requests refused, by status and reason",
+    labelNames: ["status", "reason"],
     registers: [registry],
   });
-  let running = 0;
+  /** Each running check's way to stop it: the caller went away, or the drain ran out of time. */
+  const running = new Set<AbortController>();
+  /** Open connections, oldest first, and those running a check (never closed to make room). */
+  const sockets = new Set<Socket>();
+  const working = new Set<Socket>();
+  let draining = false;
 
   const check = async (
     endpoint: "verify" | "flagger",
@@ -240,60 +144,168 @@ export function createVerificationServer(options: VerificationServerOptions): Se
     response: ServerResponse,
   ) => {
     if (options.token !== undefined && !tokenMatches(options.token, request.headers.authorization)) {
-      throw new RequestError(401, "a bearer token is required (Authorization: Bearer …)");
+      throw new RequestError(401, "unauthorized", "a bearer token is required (Authorization: Bearer …)");
     }
-    if (running >= options.maxConcurrentChecks) {
-      throw new RequestError(429, `${running} checks are running, the most this server runs at once`);
-    }
-    running += 1;
+    if (draining) throw new RequestError(503, "draining", "this server is shutting down");
+    checkContentType(request);
+    const raw = await readBody(request);
+    let body: unknown;
     try {
-      const raw = await readBody(request);
-      let body: unknown;
-      try {
-        body = JSON.parse(raw);
-      } catch {
-        throw new RequestError(400, "the body is not JSON");
+      body = JSON.parse(raw);
+    } catch {
+      throw new RequestError(400, "bad_body", "the body is not JSON");
+    }
+    if (endpoint === "flagger") {
+      const payload = body as { metadata?: unknown } | null;
+      if (typeof payload !== "object" || payload === null || typeof payload.metadata !== "object") {
+        throw new RequestError(
+          400,
+          "bad_body",
+          "a Flagger webhook payload holds the prober options in metadata",
+        );
       }
-      if (endpoint === "flagger") {
-        const payload = body as { metadata?: unknown } | null;
-        if (typeof payload !== "object" || payload === null || typeof payload.metadata !== "object") {
-          throw new RequestError(400, "a Flagger webhook payload holds the prober options in metadata");
-        }
-        body = payload.metadata;
-      }
-      const began = performance.now();
-      const report = await runProbeCampaign(checkOptions(body, options.maxCheckMs));
+      body = payload.metadata;
+    }
+    const campaign = checkOptions(body, options.limits);
+    try {
+      Object.assign(campaign, await options.targets.authorize(campaign.host, campaign.port));
+    } catch (error) {
+      if (error instanceof ForbiddenTargetError)
+        throw new RequestError(403, "forbidden_target", error.message);
+      throw error;
+    }
+    // Checked last, once the request is whole and valid: a slow or bad request holds no slot.
+    if (running.size >= options.maxConcurrentChecks) {
+      throw new RequestError(
+        429,
+        "too_many",
+        `${running.size} checks are running, the most this server runs at once`,
+      );
+    }
+    const controller = new AbortController();
+    // A caller that gives up (Argo's or Flagger's timeout) takes its check with it.
+    response.once("close", () => controller.abort());
+    running.add(controller);
+    working.add(request.socket);
+    const began = performance.now();
+    try {
+      const report = await runProbeCampaign({ ...campaign, signal: controller.signal });
       durations.observe((performance.now() - began) / 1000);
-      checks.inc({ endpoint, verdict: report.verdict });
       probes.inc(report.probes);
+      if (draining && controller.signal.aborted) {
+        throw new RequestError(503, "draining", "this server shut down before the check ended");
+      }
+      checks.inc({ endpoint, verdict: report.verdict });
       send(response, endpoint === "flagger" && report.verdict !== "PASS" ? 412 : 200, report);
+      return { verdict: report.verdict, target: `${campaign.host}:${campaign.port}`, probes: report.probes };
     } finally {
-      running -= 1;
+      running.delete(controller);
+      working.delete(request.socket);
     }
   };
 
-  return createServer((request, response) => {
+  const route = (
+    request: IncomingMessage,
+    response: ServerResponse,
+  ): Promise<Record<string, unknown> | undefined> => {
     const path = (request.url ?? "/").split("?")[0];
-    const route =
-      request.method === "POST" && path === "/verify"
-        ? check("verify", request, response)
-        : request.method === "POST" && path === "/flagger"
-          ? check("flagger", request, response)
-          : request.method === "GET" && path === "/healthz"
-            ? Promise.resolve(send(response, 200, "ok\n", "text/plain"))
-            : request.method === "GET" && path === "/metrics"
-              ? registry.metrics().then((body) => send(response, 200, body, registry.contentType))
-              : Promise.reject(
-                  new RequestError(
-                    404,
-                    `no ${request.method} ${path}: POST /verify, POST /flagger, GET /healthz, GET /metrics`,
-                  ),
-                );
-    route.catch((error: unknown) => {
-      const status = error instanceof RequestError ? error.status : 500;
-      refused.inc({ status: String(status) });
-      if (!response.headersSent)
-        send(response, status, { error: error instanceof Error ? error.message : String(error) });
-    });
+    if (request.method === "POST" && path === "/verify") return check("verify", request, response);
+    if (request.method === "POST" && path === "/flagger") return check("flagger", request, response);
+    if (request.method === "GET" && path === "/healthz") {
+      if (draining) return Promise.reject(new RequestError(503, "draining", "draining"));
+      send(response, 200, "ok\n", "text/plain");
+      return Promise.resolve(undefined);
+    }
+    if (request.method === "GET" && path === "/metrics")
+      return registry.metrics().then((body) => {
+        send(response, 200, body, registry.contentType);
+        return undefined;
+      });
+    return Promise.reject(
+      new RequestError(
+        404,
+        "not_found",
+        `no ${request.method} ${path}: POST /verify, POST /flagger, GET /healthz, GET /metrics`,
+      ),
+    );
+  };
+
+  const http = createServer(
+    {
+      headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeout),
+      requestTimeout,
+      keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+      connectionsCheckingInterval: 1000,
+    },
+    (request, response) => {
+      const began = performance.now();
+      const path = (request.url ?? "/").split("?")[0];
+      route(request, response)
+        .then((outcome) => {
+          if (path === "/healthz" || path === "/metrics") return;
+          logger.info(
+            {
+              method: request.method,
+              path,
+              status: response.statusCode,
+              ...outcome,
+              durationMs: Math.round(performance.now() - began),
+            },
+            "check",
+          );
+        })
+        .catch((error: unknown) => {
+          const status = error instanceof RequestError ? error.status : 500;
+          const reason = error instanceof RequestError ? error.reason : "internal";
+          const message = error instanceof Error ? error.message : String(error);
+          refused.inc({ status: String(status), reason });
+          logger.warn(
+            {
+              method: request.method,
+              path,
+              status,
+              reason,
+              error: message,
+              durationMs: Math.round(performance.now() - began),
+            },
+            "refused",
+          );
+          if (response.headersSent || response.destroyed) return;
+          const retry =
+            status === 429
+              ? { "retry-after": String(Math.ceil(options.limits.maxCheckMs / 1000)) }
+              : undefined;
+          send(response, status, { error: message }, "application/json", retry);
+        });
+    },
+  );
+  // A request may wait for its check this long without a byte on the wire.
+  http.setTimeout(options.limits.maxCheckMs + requestTimeout);
+  http.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+    if (sockets.size <= maxConnections) return;
+    // Full: make room by closing the oldest connection that is not running a check (an idle or slow one).
+    for (const candidate of sockets) {
+      if (!working.has(candidate)) {
+        candidate.destroy();
+        return;
+      }
+    }
   });
+
+  const drain = async (timeoutMs: number) => {
+    draining = true;
+    const deadline = performance.now() + timeoutMs;
+    while (running.size > 0 && performance.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    for (const controller of running) controller.abort();
+    while (running.size > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    await new Promise<void>((resolve) => {
+      http.close(() => resolve());
+      http.closeAllConnections();
+    });
+  };
+
+  return { http, drain };
 }
