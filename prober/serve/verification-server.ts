@@ -48,8 +48,11 @@ function readBody(request: IncomingMessage): Promise<string> {
     request.on("data", (chunk: Buffer) => {
       size += chunk.length;
       if (size > BODY_LIMIT) {
+        // The rest is read and dropped, so the client can read the 413 (the request timeout ends a body
+        // that never ends).
+        request.removeAllListeners("data");
+        request.resume();
         reject(new RequestError(413, "bad_body", `the body is larger than ${BODY_LIMIT} bytes`));
-        request.destroy();
         return;
       }
       chunks.push(chunk);
@@ -275,7 +278,8 @@ export function createVerificationServer(options: VerificationServerOptions): Ve
             status === 429
               ? { "retry-after": String(Math.ceil(options.limits.maxCheckMs / 1000)) }
               : undefined;
-          send(response, status, { error: message }, "application/json", retry);
+          // A refused body may still be arriving: close the connection after the answer.
+          send(response, status, { error: message }, "application/json", { connection: "close", ...retry });
         });
     },
   );
