@@ -12,6 +12,7 @@ import {
   runProbeCampaign,
 } from "../campaign/index.js";
 import { ProberOptionError } from "../errors.js";
+import { expectationFromWeights } from "../expectations/index.js";
 import { resolveTarget } from "../probing/index.js";
 import { campaignReportHtml, formatReport } from "../reports/index.js";
 import { createProgressBar } from "./progress-bar.js";
@@ -88,8 +89,8 @@ function campaignOptions(args: Arguments, source: ExpectationSource): CampaignOp
   return {
     host,
     port,
-    // Read live after parsing (an API call); a placeholder until then.
-    expected: "expected" in source ? source.expected : { labels: [], weights: [], shares: [] },
+    // Read live after parsing (an API call); until then a placeholder that passes the options' checks.
+    expected: "expected" in source ? source.expected : expectationFromWeights([["one", 1]], "placeholder"),
     confidence: args.confidence,
     tolerance: args.tolerance,
     maxErrorRate: args.maxErrorRate,
