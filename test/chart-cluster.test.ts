@@ -76,6 +76,67 @@ describe("the chart on a real API server", () => {
     expect(services.filter((name) => name !== "kubernetes")).toEqual([]);
   });
 
+  it("installs prober serve with a random token in a Secret, kept by an upgrade", async () => {
+    // The endpoints of the kubernetes Service, as an API server's endpoint reconciler (off here) writes them.
+    // Endpoints may not be loopback: a documentation address (RFC 5737), only read by helm, never dialled.
+    const apiPort = Number(new URL(kube.url).port);
+    const endpoints = {
+      apiVersion: "v1",
+      kind: "Endpoints",
+      metadata: { name: "kubernetes", namespace: "default" },
+      subsets: [
+        { addresses: [{ ip: "192.0.2.10" }], ports: [{ name: "https", port: apiPort, protocol: "TCP" }] },
+      ],
+    };
+    const created = await kube.request(
+      "POST",
+      "/api/v1/namespaces/default/endpoints",
+      JSON.stringify(endpoints),
+    );
+    expect(created.status, created.body).toBe(201);
+    await withCluster([
+      "install",
+      "guarded",
+      CHART,
+      "--set",
+      "routing.mode=none",
+      "--set",
+      "test.target=service",
+      "--set",
+      "proberService.enabled=true",
+    ]);
+    const secret = JSON.parse(
+      (await get("/api/v1/namespaces/default/secrets/guarded-tcp-echo-prober-token")).body,
+    );
+    const token = Buffer.from(secret.data.token, "base64").toString();
+    expect(token).toMatch(/^[A-Za-z0-9]{40}$/);
+    await withCluster(["upgrade", "guarded", CHART, "--reuse-values", "--set", "proberService.maxRate=200"]);
+    const after = JSON.parse(
+      (await get("/api/v1/namespaces/default/secrets/guarded-tcp-echo-prober-token")).body,
+    );
+    expect(Buffer.from(after.data.token, "base64").toString()).toBe(token);
+  });
+
+  it("installs prober serve's NetworkPolicy with the API server's address read from the cluster", async () => {
+    const endpoints = JSON.parse((await get("/api/v1/namespaces/default/endpoints/kubernetes")).body);
+    const policy = JSON.parse(
+      (await get("/apis/networking.k8s.io/v1/namespaces/default/networkpolicies/guarded-tcp-echo-prober"))
+        .body,
+    );
+    const apiServer = endpoints.subsets[0];
+    expect(policy.spec.egress).toContainEqual({
+      to: [{ ipBlock: { cidr: `${apiServer.addresses[0].ip}/32` } }],
+      ports: [{ port: apiServer.ports[0].port, protocol: "TCP" }],
+    });
+    expect(
+      policy.spec.ingress[0].from.map((peer: Record<string, any>) => peer.namespaceSelector.matchLabels),
+    ).toEqual([
+      { "kubernetes.io/metadata.name": "argo-rollouts" },
+      { "kubernetes.io/metadata.name": "flagger-system" },
+    ]);
+    await withCluster(["uninstall", "guarded"]);
+  });
+
   it("installs a 53-character release in gatewayAPI mode (every name a valid DNS label)", async () => {
     const release = "r".repeat(53);
     await withCluster(["install", release, CHART, "--set", "routing.mode=gatewayAPI"]);

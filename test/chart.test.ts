@@ -5,9 +5,14 @@ import { DestinationRule } from "@kubernetes-models/istio/networking.istio.io/v1
 import { Gateway as IstioGateway } from "@kubernetes-models/istio/networking.istio.io/v1alpha3/Gateway";
 import { VirtualService } from "@kubernetes-models/istio/networking.istio.io/v1alpha3/VirtualService";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
+import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
+import { Role } from "kubernetes-models/rbac.authorization.k8s.io/v1/Role";
+import { RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding";
 import { Pod } from "kubernetes-models/v1/Pod";
+import { Secret } from "kubernetes-models/v1/Secret";
 import { Service } from "kubernetes-models/v1/Service";
+import { ServiceAccount } from "kubernetes-models/v1/ServiceAccount";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { parseExpectation } from "../prober/expectations/expectation.js";
@@ -16,6 +21,7 @@ import { CHART, helm, type Manifest, ofKind, renderChart, valuesFile } from "./s
 
 const VALUES_FILES = [
   "all-to-v1.yaml",
+  "prober-service.yaml",
   "fifty-fifty.yaml",
   "three-versions.yaml",
   "gateway-api.yaml",
@@ -28,6 +34,11 @@ const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   "v1/Service": Service,
   "v1/Pod": Pod,
   "policy/v1/PodDisruptionBudget": PodDisruptionBudget,
+  "v1/Secret": Secret,
+  "v1/ServiceAccount": ServiceAccount,
+  "rbac.authorization.k8s.io/v1/Role": Role,
+  "rbac.authorization.k8s.io/v1/RoleBinding": RoleBinding,
+  "networking.k8s.io/v1/NetworkPolicy": NetworkPolicy,
   "networking.istio.io/v1alpha3/Gateway": IstioGateway,
   "networking.istio.io/v1alpha3/DestinationRule": DestinationRule,
   "networking.istio.io/v1alpha3/VirtualService": VirtualService,
@@ -302,6 +313,100 @@ describe("chart helm test", () => {
     const args = proberArgs(objects);
     expect(fromRoute).toEqual(
       parseExpectation(argAfter(args, "--expect") as string, argAfter(args, "--labels")?.split(",")),
+    );
+  });
+});
+
+describe("chart prober service, safe by default", () => {
+  const serving = (sets: string[] = []) => renderChart([], ["proberService.enabled=true", ...sets]);
+  const serveArgs = (objects: Manifest[]) =>
+    ofKind(objects, "Deployment").find((d) => d.metadata.name.endsWith("-prober"))?.spec.template.spec
+      .containers[0].args as string[];
+  const allowed = (args: string[]) =>
+    args.flatMap((arg, i) => (args[i - 1] === "--allow-target" ? [arg] : []));
+
+  it("makes a Secret with a random token and requires it", async () => {
+    const objects = await serving();
+    const secret = ofKind(objects, "Secret").find((s) => s.metadata.name === "tcp-echo-prober-token");
+    expect(Buffer.from(secret?.data.token, "base64").toString()).toMatch(/^[A-Za-z0-9]{40}$/);
+    expect(argAfter(serveArgs(objects), "--token-file")).toBe("/var/run/prober-token/token");
+  });
+
+  it("uses a Secret given by name instead, and makes none", async () => {
+    const objects = await serving(["proberService.tokenSecret=mine"]);
+    expect(ofKind(objects, "Secret")).toEqual([]);
+    const deployment = ofKind(objects, "Deployment").find((d) => d.metadata.name.endsWith("-prober"));
+    expect(deployment?.spec.template.spec.volumes[0].secret.secretName).toBe("mine");
+  });
+
+  it("runs without a token only when asked to", async () => {
+    const objects = await serving(["proberService.generateToken=false"]);
+    expect(ofKind(objects, "Secret")).toEqual([]);
+    expect(serveArgs(objects)).not.toContain("--token-file");
+  });
+
+  it("sends the token from the web AnalysisTemplate, read from the Secret", async () => {
+    const objects = await serving(["argoRollouts.analysisTemplate.enabled=true"]);
+    const web = ofKind(objects, "AnalysisTemplate").find((t) => t.metadata.name.endsWith("-split-web"));
+    expect(web?.spec.args).toContainEqual({
+      name: "token",
+      valueFrom: { secretKeyRef: { name: "tcp-echo-prober-token", key: "token" } },
+    });
+    expect(web?.spec.metrics[0].provider.web.headers).toContainEqual({
+      key: "Authorization",
+      value: "Bearer {{args.token}}",
+    });
+  });
+
+  it("allows checks of the gateway and the Service only, plus the values' own targets", async () => {
+    const objects = await serving(["proberService.allowTargets={10.0.0.0/8:9000}"]);
+    expect(allowed(serveArgs(objects))).toEqual([
+      "istio-ingressgateway.istio-system.svc.cluster.local:31400",
+      "tcp-echo:9000",
+      "tcp-echo.default.svc.cluster.local:9000",
+      "tcp-echo:9001",
+      "tcp-echo.default.svc.cluster.local:9001",
+      "10.0.0.0/8:9000",
+    ]);
+  });
+
+  it("passes the caps a request cannot raise", async () => {
+    const args = serveArgs(await serving(["proberService.maxRate=200"]));
+    expect([
+      argAfter(args, "--max-rate"),
+      argAfter(args, "--max-concurrency"),
+      argAfter(args, "--max-probes"),
+    ]).toEqual(["200", "16", "20000"]);
+  });
+
+  it("admits only the canary controllers' namespaces, and lets checks reach only the gateway, the echo pods, DNS and the API server", async () => {
+    const [policy] = ofKind(await serving(), "NetworkPolicy");
+    expect(policy?.spec.policyTypes).toEqual(["Ingress", "Egress"]);
+    expect(policy?.spec.ingress).toEqual([
+      {
+        from: [
+          { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "argo-rollouts" } } },
+          { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "flagger-system" } } },
+        ],
+        ports: [{ port: "http", protocol: "TCP" }],
+      },
+    ]);
+    expect(policy?.spec.egress).toContainEqual({
+      to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "istio-system" } } }],
+      ports: [{ port: 31400, protocol: "TCP" }],
+    });
+    expect(policy?.spec.egress.every((rule: Manifest) => rule.ports?.length > 0)).toBe(true);
+  });
+
+  it("renders no NetworkPolicy when it is turned off", async () => {
+    expect(ofKind(await serving(["proberService.networkPolicy.enabled=false"]), "NetworkPolicy")).toEqual([]);
+  });
+
+  it("refuses a check time that is not below the web template's timeout", async () => {
+    await expect(
+      serving(["argoRollouts.analysisTemplate.enabled=true", "proberService.maxCheckSeconds=10"]),
+    ).rejects.toThrow(
+      "proberService.maxCheckSeconds (10) must be below argoRollouts.analysisTemplate.timeoutSeconds (10)",
     );
   });
 });

@@ -127,3 +127,32 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 {{- join "," $labels }}
 {{- end }}
+
+{{/* The Secret holding prober serve's bearer token: the one given, the one the chart makes, or none (""). */}}
+{{- define "tcp-echo.proberTokenSecret" -}}
+{{- if .Values.proberService.tokenSecret -}}
+{{- .Values.proberService.tokenSecret -}}
+{{- else if .Values.proberService.generateToken -}}
+{{- include "tcp-echo.suffixed" (dict "root" . "suffix" "prober-token") -}}
+{{- end -}}
+{{- end }}
+
+{{/* What prober serve may probe, one --allow-target rule a line: the gateway, the Service, then the values' own. */}}
+{{- define "tcp-echo.proberAllowTargets" -}}
+{{- if ne .Values.routing.mode "none" }}
+{{ .Values.test.gatewayHost }}:{{ .Values.routing.port }}
+{{- end }}
+{{- $service := include "tcp-echo.fullname" . }}
+{{- range .Values.service.ports }}
+{{ $service }}:{{ .port }}
+{{ $service }}.{{ $.Release.Namespace }}.svc.cluster.local:{{ .port }}
+{{- end }}
+{{- range .Values.proberService.allowTargets }}
+{{ . }}
+{{- end }}
+{{- end }}
+
+{{/* The gateway's namespace, for the NetworkPolicy: as given, else the second label of test.gatewayHost. */}}
+{{- define "tcp-echo.gatewayNamespace" -}}
+{{- .Values.proberService.networkPolicy.gatewayNamespace | default (index (splitList "." .Values.test.gatewayHost) 1 | default .Release.Namespace) -}}
+{{- end }}
