@@ -129,7 +129,10 @@ describe("the chart on a real API server", () => {
       ports: [{ port: apiServer.ports[0].port, protocol: "TCP" }],
     });
     expect(
-      policy.spec.ingress[0].from.map((peer: Record<string, any>) => peer.namespaceSelector.matchLabels),
+      policy.spec.ingress[0].from.map(
+        (peer: { namespaceSelector: { matchLabels: Record<string, string> } }) =>
+          peer.namespaceSelector.matchLabels,
+      ),
     ).toEqual([
       { "kubernetes.io/metadata.name": "argo-rollouts" },
       { "kubernetes.io/metadata.name": "flagger-system" },
