@@ -108,4 +108,29 @@ describe("the watch's state machine", () => {
       stoppedBy: "interrupted",
     });
   });
+
+  it("calls a step the split went straight past missed, and FAILs", () => {
+    const [before] = feed(startWatch(criteria("100:0", "80:20", "50:50")), rotation(["one"], 1000));
+    const [state] = feed(before, rotation(["one", "two"], 3000), 10_000);
+    expect(state.stepStates.map((step) => step.missed)).toEqual([false, true, false]);
+    expect(state.decided).toMatchObject({
+      verdict: "FAIL",
+      reason: expect.stringContaining("the split skipped 80:20"),
+    });
+  });
+
+  it("calls a step the split held too briefly to prove unverified, INCONCLUSIVE with the rate or pause that would do", () => {
+    const [first] = feed(startWatch(criteria("100:0", "80:20", "50:50")), rotation(["one"], 1000));
+    const [second] = feed(first, rotation(EIGHTY_TWENTY, 250), 10_000);
+    const [state, events] = feed(second, rotation(["one", "two"], 3000), 12_500);
+    expect(state.stepStates[1]).toMatchObject({ missed: false, unverified: { probes: expect.any(Number) } });
+    expect(events.find((event) => event.event === "step")).toMatchObject({
+      split: "50:50",
+      unverified: ["80:20"],
+    });
+    expect(state.decided).toMatchObject({ verdict: "INCONCLUSIVE", stoppedBy: "steps" });
+    expect(state.decided?.reason).toMatch(
+      /not every one proven: 80:20 \(held [\d.]+ s, \d+ probes; proving it takes about \d+: --rate \d+ for a step that holds/,
+    );
+  });
 });

@@ -75,7 +75,7 @@ function parseArguments(argv: string[]) {
     .options(WATCH_OPTIONS)
     .config(environmentConfig("PROBER", Object.keys(WATCH_OPTIONS)))
     .epilog(
-      `${ENVIRONMENT_NOTE}\n\nExit codes: 0 every step seen in order (without steps: the split since the last change PASSes); 1 a split that matches no remaining step persists, or a step was missed; 2 the time ran out first; 3 errors; 64 usage error.`,
+      `${ENVIRONMENT_NOTE}\n\nExit codes: 0 every step proven in order (without steps: the split since the last change PASSes); 1 a split that matches no remaining step persists, or a step was missed (shown skipped); 2 the time ran out first, or a step was reached too briefly to prove (unverified: the reason says the rate or pause that would do); 3 errors; 64 usage error.`,
     );
   return withCliConventions(parser).parseSync();
 }
@@ -136,7 +136,7 @@ export function formatWatchEvent(event: WatchEvent): string {
     case "change":
       return `${seconds(event.detectedAtMs).padStart(8)}  CHANGE near ${seconds(event.atMs)}: ${listShares(event.before)} → ${listShares(event.after)}`;
     case "step":
-      return `${seconds(event.atMs).padStart(8)}  STEP ${event.step + 1} PASSED: ${event.split}${event.missed.length > 0 ? ` (missed: ${event.missed.join(", ")})` : ""}`;
+      return `${seconds(event.atMs).padStart(8)}  STEP ${event.step + 1} PASSED: ${event.split}${event.missed.length > 0 ? ` (missed: ${event.missed.join(", ")})` : ""}${event.unverified.length > 0 ? ` (unverified: ${event.unverified.join(", ")})` : ""}`;
     case "expected":
       return `${seconds(event.atMs).padStart(8)}  EXPECTED now ${event.split}, from ${event.source}`;
     case "summary":

@@ -208,9 +208,11 @@ export function watchReportHtml(events: WatchEvent[]): string {
           `step ${i + 1}: ${step.split}`,
           step.missed
             ? "missed"
-            : step.passedAtMs === null
-              ? "not seen"
-              : `PASSED at ${seconds(step.passedAtMs)} s`,
+            : step.unverified
+              ? `unverified (held ${seconds(step.unverified.heldMs)} s, ${step.unverified.probes} probes)`
+              : step.passedAtMs === null
+                ? "not seen"
+                : `PASSED at ${seconds(step.passedAtMs)} s`,
         ])
       : []),
   ];

@@ -9,6 +9,7 @@ import {
   type Interval,
   isCheckpoint,
   judgeSplit,
+  probesToSettle,
   SegmentHalves,
   type SplitCriteria,
   type SplitJudgement,
@@ -32,7 +33,7 @@ export type WatchEvent =
       segment: { startMs: number; probes: number; shares: Shares; intervals: Record<string, Interval> };
     }
   | { event: "change"; atMs: number; detectedAtMs: number; before: Shares; after: Shares }
-  | { event: "step"; atMs: number; step: number; split: string; missed: string[] }
+  | { event: "step"; atMs: number; step: number; split: string; missed: string[]; unverified: string[] }
   | { event: "expected"; atMs: number; split: string; source: string }
   | ({ event: "summary" } & WatchSummary);
 
@@ -55,7 +56,13 @@ export type StopCause = "steps" | "no-step" | "errors" | "duration" | "interrupt
 export interface StepState {
   split: string;
   passedAtMs: number | null;
+  /** Skipped: every segment since the step before it was shown outside this step's band. */
   missed: boolean;
+  /**
+   * Skipped but not shown skipped: the split may have held here for a while, too short to prove. The
+   * longest such stretch: its probes and duration, and about how many probes would have proved it.
+   */
+  unverified: { probes: number; heldMs: number; neededProbes: number | null } | null;
 }
 
 /** What the watch judges with: the steps in order, and the statistics' settings. */
@@ -104,6 +111,8 @@ export interface WatchState {
   boundaryTimes: Map<number, number>;
   window: { probes: number; failed: number; counts: number[] };
   lastStartedMs: number;
+  /** For each step not yet passed: the longest segment since the last step passed that was not shown outside it. */
+  held: Map<number, NonNullable<StepState["unverified"]>>;
   expectationSource: string | null;
   decided: { stoppedBy: StopCause; verdict: Verdict; reason: string } | undefined;
 }
@@ -129,6 +138,12 @@ function alignSteps(steps: Expectation[]): { labels: string[]; steps: Expectatio
   };
 }
 
+const newStepState = (step: Expectation): StepState => ({
+  split: describeSplit(step),
+  passedAtMs: null,
+  missed: false,
+  unverified: null,
+});
 const newSegment = (labels: string[], startMs: number): WatchSegment => ({
   startMs,
   probes: 0,
@@ -148,7 +163,7 @@ export function startWatch(criteria: WatchCriteria, expectationSource: string | 
     criteria,
     labels,
     steps,
-    stepStates: steps.map((step) => ({ split: describeSplit(step), passedAtMs: null, missed: false })),
+    stepStates: steps.map((step) => newStepState(step)),
     next: 0,
     changes: 0,
     segmentIndex: 1,
@@ -157,6 +172,7 @@ export function startWatch(criteria: WatchCriteria, expectationSource: string | 
     boundaryTimes: new Map(),
     window: newWindow(labels),
     lastStartedMs: 0,
+    held: new Map(),
     expectationSource,
     decided: undefined,
   };
@@ -183,7 +199,9 @@ export function concludeWatch(
   if (state.decided) return state.decided;
   const cause = stoppedBy ?? "duration";
   if (state.steps.length > 1) {
-    const pending = state.stepStates.filter((step) => step.passedAtMs === null && !step.missed);
+    const pending = state.stepStates.filter(
+      (step) => step.passedAtMs === null && !step.missed && step.unverified === null,
+    );
     return {
       verdict: "INCONCLUSIVE",
       reason: `${cause === "interrupted" ? "interrupted" : "time budget spent"} before every step was seen; not yet: ${pending.map((step) => step.split).join(", ")}`,
@@ -252,10 +270,60 @@ function recordOutcome(
 
 /** A new segment from `atMs`: after a change of the split, or of what is expected of it. */
 function restart(state: WatchState, atMs: number): void {
+  noteSegment(state);
   state.segmentIndex += 1;
   state.segment = newSegment(state.labels, atMs);
   state.detector = newDetector(state.labels);
   state.boundaryTimes = new Map();
+}
+
+/**
+ * Keeps, for each step still ahead, the longest segment that was not shown outside its band: the split
+ * may have held there. A step skipped with no such segment was shown skipped (missed); one with it was
+ * only not proven (unverified).
+ */
+function noteSegment(state: WatchState): void {
+  const { segment } = state;
+  if (segment.probes === 0) return;
+  for (let i = state.next; i < state.steps.length; i++) {
+    if (segment.judgements.get(i)?.verdict === "FAIL") continue;
+    const best = state.held.get(i);
+    if (best !== undefined && best.probes >= segment.probes) continue;
+    state.held.set(i, {
+      probes: segment.probes,
+      heldMs: state.lastStartedMs - segment.startMs,
+      neededProbes: probesToProve(state, state.steps[i] as Expectation),
+    });
+  }
+}
+
+/**
+ * About how many probes prove a step were the split exactly at it, at the confidence of a first segment:
+ * the counts of its weights (from 20, where none settles) settled at the smallest total. A random split, and a later segment's smaller
+ * share of alpha, take more (docs/statistics.md gives the spread): this is the least to plan for.
+ */
+function probesToProve(state: WatchState, step: Expectation): number | null {
+  const ideal = emptyObservation(state.labels);
+  state.labels.forEach((label, i) => {
+    ideal.counts[label] = Math.round((step.shares[i] ?? 0) * 20);
+  });
+  return probesToSettle(ideal, criteriaFor(state, step)) ?? null;
+}
+
+/** Why a step could not be proven, and what would prove it: more probes a second, or a longer pause. */
+function unverifiedReason(step: StepState): string {
+  const evidence = step.unverified as NonNullable<StepState["unverified"]>;
+  const seconds = evidence.heldMs / 1000;
+  const rate = seconds > 0 ? evidence.probes / seconds : 0;
+  // Held longer than an exact split needs and still not proven (a later segment's smaller alpha, a
+  // random split's spread): plan for twice what it had.
+  const least = evidence.neededProbes ?? 0;
+  const needed = least > evidence.probes ? least : evidence.probes * 2;
+  const advice =
+    seconds > 0 && rate > 0
+      ? `: --rate ${Math.ceil(needed / seconds)} for a step that holds ${seconds.toFixed(1)} s, or ${(needed / rate).toFixed(1)} s a step at ${Math.round(rate)} probes/s`
+      : "";
+  return `${step.split} (held ${seconds.toFixed(1)} s, ${evidence.probes} probes; proving it takes about ${needed}${advice})`;
 }
 
 function judgeSegment(state: WatchState, events: WatchEvent[]): void {
@@ -289,21 +357,41 @@ function judgeSegment(state: WatchState, events: WatchEvent[]): void {
   const passed = judged.find(([i, judgement]) => i >= state.next && judgement.verdict === "PASS");
   if (passed) {
     const [i] = passed;
-    const missed = stepStates.slice(state.next, i);
-    for (const step of missed) step.missed = true;
+    noteSegment(state);
+    const skipped = stepStates.slice(state.next, i);
+    skipped.forEach((step, k) => {
+      const held = state.held.get(state.next + k);
+      if (held === undefined) step.missed = true;
+      else step.unverified = held;
+    });
+    state.held = new Map();
     (stepStates[i] as StepState).passedAtMs = at;
     events.push({
       event: "step",
       atMs: at,
       step: i,
       split: stepStates[i]?.split ?? "",
-      missed: missed.map((step) => step.split),
+      missed: skipped.filter((step) => step.missed).map((step) => step.split),
+      unverified: skipped.filter((step) => step.unverified !== null).map((step) => step.split),
     });
     state.next = i + 1;
     if (state.next < steps.length) return;
-    const skipped = stepStates.filter((step) => step.missed).map((step) => step.split);
-    if (skipped.length > 0)
-      decide(state, "steps", "FAIL", `every step after ${skipped.join(", ")} was seen, but not these`);
+    const missed = stepStates.filter((step) => step.missed).map((step) => step.split);
+    const unverified = stepStates.filter((step) => step.unverified !== null);
+    if (missed.length > 0)
+      decide(
+        state,
+        "steps",
+        "FAIL",
+        `the split skipped ${missed.join(", ")}: every segment since the step before was shown outside ${missed.length > 1 ? "them" : "it"}`,
+      );
+    else if (unverified.length > 0)
+      decide(
+        state,
+        "steps",
+        "INCONCLUSIVE",
+        `every step was reached, but not every one proven: ${unverified.map(unverifiedReason).join("; ")}`,
+      );
     else
       decide(
         state,
@@ -358,7 +446,7 @@ function changeExpectation(
 ): void {
   state.expectationSource = source;
   ({ labels: state.labels, steps: state.steps } = alignSteps([expected]));
-  state.stepStates = [{ split: describeSplit(expected), passedAtMs: null, missed: false }];
+  state.stepStates = [newStepState(expected)];
   state.window = newWindow(state.labels);
   restart(state, state.lastStartedMs);
   events.push({ event: "expected", atMs: state.lastStartedMs, split: describeSplit(expected), source });
