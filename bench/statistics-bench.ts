@@ -397,6 +397,8 @@ export async function benchStatistics(settings: StatisticsBenchSettings): Promis
   for (const [change, before, after] of [
     ["100:0 → 80:20", { one: 1, two: 0 }, TRUE_8020],
     ["80:20 → 50:50", TRUE_8020, { one: 0.5, two: 0.5 }],
+    ["80:20 → 70:30", TRUE_8020, { one: 0.7, two: 0.3 }],
+    ["80:20 → 75:25", TRUE_8020, { one: 0.75, two: 0.25 }],
   ] as const) {
     const probes = await detectionDelays(settings.delayRuns, before, after);
     delays.push({

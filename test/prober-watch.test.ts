@@ -148,6 +148,28 @@ for (const kind of ["nginx", "haproxy"] as const) {
       expect(events.filter((e) => e.event === "change")).toEqual([]);
       expect(events.at(-1)?.event).toBe("summary");
     }, 30_000);
+
+    it("monitors with nothing expected: the versions it meets, the change when the split moves, exit 0", async () => {
+      await setup.route(100, 0);
+      const watch = spawnTracked(process.execPath, [
+        PROBER_CLI,
+        "watch",
+        setup.target,
+        "--rate",
+        "1000",
+        "--json",
+      ]);
+      await watch.waitForLine((line) => line.includes('"event":"window"'), "a first window");
+      await setup.route(50, 50);
+      await watch.waitForLine((line) => line.includes('"event":"change"'), "the change to 50:50");
+      watch.child.kill("SIGINT");
+      expect(await watch.exited).toBe(0);
+      const summary = parseEvents(watch.lines).at(-1) as Extract<WatchEvent, { event: "summary" }>;
+      expect(summary).toMatchObject({ verdict: "PASS", stoppedBy: "interrupted" });
+      expect(summary.reason).toMatch(
+        /^monitored with no expectation: [1-9]\d* changes? of the split seen; versions seen: one, two$/,
+      );
+    }, 60_000);
   });
 }
 

@@ -133,4 +133,24 @@ describe("the watch's state machine", () => {
       /not every one proven: 80:20 \(held [\d.]+ s, \d+ probes; proving it takes about \d+: --rate \d+ for a step that holds/,
     );
   });
+
+  it("monitors with no steps: learns the versions as they answer, announces the change, PASSes unless errors", () => {
+    const [before] = feed(startWatch(criteria()), rotation(["one"], 1000));
+    const [state, events] = feed(before, rotation(["one", "two"], 1000), 10_000);
+    expect(state.labels).toEqual(["one", "two"]);
+    expect(events.filter((event) => event.event === "change")).toHaveLength(1);
+    expect(concludeWatch(state, "duration")).toEqual({
+      verdict: "PASS",
+      reason: "monitored with no expectation: 1 change of the split seen; versions seen: one, two",
+      stoppedBy: "duration",
+    });
+  });
+
+  it("decides ERROR in a monitor too when the probes fail", () => {
+    const [state] = feed(
+      startWatch(criteria()),
+      Array.from({ length: 400 }, () => refused),
+    );
+    expect(state.decided?.verdict).toBe("ERROR");
+  });
 });

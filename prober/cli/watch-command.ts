@@ -68,7 +68,7 @@ function parseArguments(argv: string[]) {
   const parser = yargs(joinStdinDash(argv))
     .scriptName(PROGRAM)
     .usage(
-      "$0 [host:port] --expect 80:20 | --expect-steps 100:0,80:20,50:50,0:100 [options]\n\nProbes continuously at a polite rate, prints each interval's shares, announces every change of the split and, with --expect-steps, checks that the split passes through the steps in order.",
+      "$0 [host:port] [--expect 80:20 | --expect-steps 100:0,80:20,50:50,0:100] [options]\n\nProbes continuously at a polite rate, prints each interval's shares, announces every change of the split and, with --expect-steps, checks that the split passes through the steps in order. With nothing expected it monitors: windows and changes until --duration or a signal, exit 0 unless errors.",
     )
     .command("$0 [target]", false)
     .positional("target", TARGET_POSITIONAL)
@@ -93,10 +93,13 @@ function watchOptions(args: Arguments): { options: WatchOptions; source: Expecta
   const given = [args.expect, args.expectSteps, args.expectFrom].filter((value) => value !== undefined);
   if (given.length > 1) throw new UsageError("give one of --expect, --expect-steps or --expect-from");
   const labels = args.labels?.split(",").map((label) => label.trim());
-  const source = args.expectSteps === undefined ? expectationSource(args) : undefined;
+  // Nothing expected: a monitor of windows and changes.
+  const monitor = given.length === 0;
+  const source = args.expectSteps === undefined && !monitor ? expectationSource(args) : undefined;
   // A cluster object is read after parsing (an API call); a placeholder split until then.
-  const steps =
-    source === undefined
+  const steps = monitor
+    ? []
+    : source === undefined
       ? parseSteps(args.expectSteps as string, labels)
       : ["expected" in source ? source.expected : parseExpectation("1")];
   const options: WatchOptions = {

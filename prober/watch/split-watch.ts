@@ -1,6 +1,6 @@
 import { CAMPAIGN_DEFAULTS, resolveCampaignOptions } from "../campaign/index.js";
 import { ProberOptionError } from "../errors.js";
-import { type Expectation, expectationProblem } from "../expectations/index.js";
+import { type Expectation, expectationFromWeights, expectationProblem } from "../expectations/index.js";
 import { formatTarget, type ProbeFunction, ProbeLoop, TcpProber } from "../probing/index.js";
 import {
   advanceWatch,
@@ -17,7 +17,10 @@ export type { Shares, WatchEvent, WatchSummary } from "./watch-machine.js";
 export interface WatchOptions {
   host: string;
   port: number;
-  /** The splits the gateway should pass through, in order; one for a split that should hold still. */
+  /**
+   * The splits the gateway should pass through, in order; one for a split that should hold still; none
+   * to monitor (windows and changes only, PASS unless errors).
+   */
   steps: Expectation[];
   confidence?: number | undefined;
   tolerance?: number | undefined;
@@ -66,8 +69,8 @@ type ResolvedWatchOptions = WatchOptions & Record<keyof typeof WATCH_DEFAULTS, n
 /** The options with their defaults, each checked; throws ProberOptionError naming the option. */
 export function resolveWatchOptions(watchOptions: WatchOptions): ResolvedWatchOptions {
   const options = { ...WATCH_DEFAULTS, ...withoutUndefined(watchOptions) } as ResolvedWatchOptions;
-  const [first] = options.steps;
-  if (first === undefined) throw new ProberOptionError("steps", "must hold at least one split");
+  // No steps: a monitor. The options it shares with a campaign are checked with a stand-in split.
+  const first = options.steps[0] ?? expectationFromWeights([["one", 1]], "monitor");
   options.steps.forEach((step, i) => {
     const problem = expectationProblem(step);
     if (problem !== undefined) throw new ProberOptionError(`steps[${i}]`, problem);

@@ -67,6 +67,7 @@ export interface StepState {
 
 /** What the watch judges with: the steps in order, and the statistics' settings. */
 export interface WatchCriteria {
+  /** The splits expected in order; none for a monitor, which reports windows and changes only. */
   steps: Expectation[];
   confidence: number;
   tolerance: number;
@@ -152,8 +153,17 @@ const newSegment = (labels: string[], startMs: number): WatchSegment => ({
   halves: new SegmentHalves(),
   noStepSinceMs: undefined,
 });
-const newDetector = (labels: string[]) =>
-  new ChangeDetector({ ...DEFAULT_CHANGE_DETECTOR, categories: labels.length + 1 });
+/** A monitor expects nothing: each version is learnt from its first reply (up to this many). */
+const MONITOR_VERSIONS = 16;
+/**
+ * The detector's categories: each version and one for failures and unexpected prefixes. A monitor keeps
+ * room for every version it may learn, so that one appearing is a change the detector sees.
+ */
+const newDetector = (labels: string[], monitor: boolean) =>
+  new ChangeDetector({
+    ...DEFAULT_CHANGE_DETECTOR,
+    categories: (monitor ? MONITOR_VERSIONS : labels.length) + 1,
+  });
 const newWindow = (labels: string[]) => ({ probes: 0, failed: 0, counts: labels.map(() => 0) });
 
 /** A watch before its first probe. */
@@ -168,7 +178,7 @@ export function startWatch(criteria: WatchCriteria, expectationSource: string | 
     changes: 0,
     segmentIndex: 1,
     segment: newSegment(labels, 0),
-    detector: newDetector(labels),
+    detector: newDetector(labels, steps.length === 0),
     boundaryTimes: new Map(),
     window: newWindow(labels),
     lastStartedMs: 0,
@@ -208,6 +218,14 @@ export function concludeWatch(
       stoppedBy: cause,
     };
   }
+  if (state.steps.length === 0) {
+    const seen = state.labels.length > 0 ? state.labels.join(", ") : "none";
+    return {
+      verdict: "PASS",
+      reason: `monitored with no expectation: ${state.changes} change${state.changes === 1 ? "" : "s"} of the split seen; versions seen: ${seen}`,
+      stoppedBy: cause,
+    };
+  }
   const judgement = judgeSplit(state.segment.observation, criteriaFor(state, reference(state)), {
     previous: state.segment.judgements.get(0),
   });
@@ -223,8 +241,13 @@ const criteriaFor = (state: WatchState, expected: Expectation): SplitCriteria =>
 });
 const several = (state: WatchState) => state.steps.length > 1;
 /** The step the current split is compared with in windows: the one last seen, still holding. */
-const reference = (state: WatchState) =>
-  state.steps[several(state) ? Math.max(0, state.next - 1) : 0] as Expectation;
+const reference = (state: WatchState): Expectation =>
+  state.steps[several(state) ? Math.max(0, state.next - 1) : 0] ??
+  // A monitor's bounds and error test: against equal shares of the versions seen.
+  expectationFromWeights(
+    (state.labels.length > 0 ? state.labels : ["none"]).map((label) => [label, 1]),
+    "the versions seen",
+  );
 const segmentCounts = (state: WatchState) =>
   state.labels.map((label) => countIn(state.segment.observation.counts, label));
 
@@ -239,12 +262,25 @@ function recordOutcome(
   events: WatchEvent[],
 ): void {
   state.lastStartedMs = startedMs;
+  const monitor = state.steps.length === 0;
+  if (
+    monitor &&
+    outcome.kind === "reply" &&
+    !state.labels.includes(outcome.prefix) &&
+    state.labels.length < MONITOR_VERSIONS
+  ) {
+    // A version not seen before: counted from now on, in the detector's next free category.
+    state.labels = [...state.labels, outcome.prefix];
+    state.window.counts.push(0);
+    state.segment.observation.counts[outcome.prefix] = 0;
+  }
   const { segment, labels, window } = state;
   const { observation } = segment;
-  const category = countOutcome(observation, labels, outcome);
+  const counted = countOutcome(observation, labels, outcome);
+  const category = monitor && counted === labels.length ? MONITOR_VERSIONS : counted;
   window.probes += 1;
   if (outcome.kind === "error") window.failed += 1;
-  else if (category < labels.length) window.counts[category] = (window.counts[category] as number) + 1;
+  else if (counted < labels.length) window.counts[counted] = (window.counts[counted] as number) + 1;
   const index = segment.probes;
   segment.probes += 1;
   const { blockSize, candidates } = DEFAULT_CHANGE_DETECTOR;
@@ -273,7 +309,7 @@ function restart(state: WatchState, atMs: number): void {
   noteSegment(state);
   state.segmentIndex += 1;
   state.segment = newSegment(state.labels, atMs);
-  state.detector = newDetector(state.labels);
+  state.detector = newDetector(state.labels, state.steps.length === 0);
   state.boundaryTimes = new Map();
 }
 
@@ -346,6 +382,13 @@ function judgeSegment(state: WatchState, events: WatchEvent[]): void {
         unsteady,
       }),
     );
+  }
+  if (steps.length === 0) {
+    const judgement = judgeSplit(segment.observation, criteriaFor(state, reference(state)), {
+      alpha: 1 - criteria.confidence,
+    });
+    if (judgement.errorsShownAbove) decide(state, "errors", "ERROR", judgement.reason);
+    return;
   }
   const judged = tested.map((i) => [i, segment.judgements.get(i) as SplitJudgement] as const);
   const errors = judged.find(([, judgement]) => judgement.errorsShownAbove);
