@@ -76,7 +76,7 @@ describe("the documented canary-controller examples and the chart's rollout obje
     expect(web.spec.metrics[0].provider.web.jsonBody).toEqual({
       target: "{{args.target}}",
       expect: "{{args.expect}}",
-      duration: 8,
+      wait: 8,
     });
     expect(
       (
