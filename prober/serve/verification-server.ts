@@ -95,21 +95,34 @@ const tokenMatches = (expected: string, header: string | undefined) => {
 };
 
 /**
- * The verification step for canary controllers, over HTTP:
- * - `POST /verify`: a JSON body of prober options (CLI names in camelCase) → 200 and the report, for every
- *   verdict (Argo Rollouts' `web` provider counts any non-2xx as a measurement error and reads the
- *   verdict with a jsonPath such as `{$.verdict}`);
- * - `POST /flagger`: Flagger's webhook payload, the options as strings in `metadata` → 200 on PASS, 412
- *   on any other verdict (Flagger fails the check on any status above 202), the report in the body;
- * - `GET /healthz`, `GET /metrics` (checks by verdict, probes, check durations, refusals by reason).
- * Refused: a missing or wrong bearer token (401), a body that is not JSON or bad options (400, 413,
- * 415), a request above the server's limits (400 naming the limit), a target the policy does not allow
- * (403), more checks at once than allowed (429), and anything while draining (503).
+ * At most `max` open connections: past it the oldest one not running a check (idle, or slow to send its
+ * request) is closed, so that a flood of idle connections cannot lock callers and /healthz out.
  */
-export function createVerificationServer(options: VerificationServerOptions): VerificationServer {
-  const logger = options.logger ?? pino({ enabled: false });
-  const maxConnections = options.maxConnections ?? 1000;
-  const requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+function capConnections(http: Server, max: number, working: Set<Socket>): void {
+  const sockets = new Set<Socket>();
+  http.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+    if (sockets.size <= max) return;
+    for (const candidate of sockets) {
+      if (!working.has(candidate)) {
+        candidate.destroy();
+        return;
+      }
+    }
+  });
+}
+
+/** The status, metrics reason and message of a refused request; anything unforeseen is a 500. */
+function refusalOf(error: unknown): { status: number; reason: string; message: string } {
+  const message = error instanceof Error ? error.message : String(error);
+  return error instanceof RequestError
+    ? { status: error.status, reason: error.reason, message }
+    : { status: 500, reason: "internal", message };
+}
+
+/** What /metrics shows: checks by verdict, probes, check durations, refusals by status and reason. */
+function serveMetrics() {
   const registry = new Registry();
   const checks = new Counter({
     name: "prober_checks_total",
@@ -134,10 +147,29 @@ export function createVerificationServer(options: VerificationServerOptions): Ve
     labelNames: ["status", "reason"],
     registers: [registry],
   });
+  return { registry, checks, probes, durations, refused };
+}
+
+/**
+ * The verification step for canary controllers, over HTTP:
+ * - `POST /verify`: a JSON body of prober options (CLI names in camelCase) → 200 and the report, for every
+ *   verdict (Argo Rollouts' `web` provider counts any non-2xx as a measurement error and reads the
+ *   verdict with a jsonPath such as `{$.verdict}`);
+ * - `POST /flagger`: Flagger's webhook payload, the options as strings in `metadata` → 200 on PASS, 412
+ *   on any other verdict (Flagger fails the check on any status above 202), the report in the body;
+ * - `GET /healthz`, `GET /metrics` (checks by verdict, probes, check durations, refusals by reason).
+ * Refused: a missing or wrong bearer token (401), a body that is not JSON or bad options (400, 413,
+ * 415), a request above the server's limits (400 naming the limit), a target the policy does not allow
+ * (403), more checks at once than allowed (429), and anything while draining (503).
+ */
+export function createVerificationServer(options: VerificationServerOptions): VerificationServer {
+  const logger = options.logger ?? pino({ enabled: false });
+  const maxConnections = options.maxConnections ?? 1000;
+  const requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+  const { registry, checks, probes, durations, refused } = serveMetrics();
   /** Each running check's way to stop it: the caller went away, or the drain ran out of time. */
   const running = new Set<AbortController>();
-  /** Open connections, oldest first, and those running a check (never closed to make room). */
-  const sockets = new Set<Socket>();
+  /** Connections running a check: never closed to make room. */
   const working = new Set<Socket>();
   let draining = false;
 
@@ -258,26 +290,16 @@ export function createVerificationServer(options: VerificationServerOptions): Ve
           );
         })
         .catch((error: unknown) => {
-          const status = error instanceof RequestError ? error.status : 500;
-          const reason = error instanceof RequestError ? error.reason : "internal";
-          const message = error instanceof Error ? error.message : String(error);
+          const { status, reason, message } = refusalOf(error);
           refused.inc({ status: String(status), reason });
+          const durationMs = Math.round(performance.now() - began);
           logger.warn(
-            {
-              method: request.method,
-              path,
-              status,
-              reason,
-              error: message,
-              durationMs: Math.round(performance.now() - began),
-            },
+            { method: request.method, path, status, reason, error: message, durationMs },
             "refused",
           );
           if (response.headersSent || response.destroyed) return;
           const retry =
-            status === 429
-              ? { "retry-after": String(Math.ceil(options.limits.maxCheckMs / 1000)) }
-              : undefined;
+            status === 429 ? { "retry-after": String(Math.ceil(options.limits.maxCheckMs / 1000)) } : {};
           // A refused body may still be arriving: close the connection after the answer.
           send(response, status, { error: message }, "application/json", { connection: "close", ...retry });
         });
@@ -285,18 +307,7 @@ export function createVerificationServer(options: VerificationServerOptions): Ve
   );
   // A request may wait for its check this long without a byte on the wire.
   http.setTimeout(options.limits.maxCheckMs + requestTimeout);
-  http.on("connection", (socket: Socket) => {
-    sockets.add(socket);
-    socket.once("close", () => sockets.delete(socket));
-    if (sockets.size <= maxConnections) return;
-    // Full: make room by closing the oldest connection that is not running a check (an idle or slow one).
-    for (const candidate of sockets) {
-      if (!working.has(candidate)) {
-        candidate.destroy();
-        return;
-      }
-    }
-  });
+  capConnections(http, maxConnections, working);
 
   const drain = async (timeoutMs: number) => {
     draining = true;
