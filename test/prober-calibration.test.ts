@@ -4,43 +4,44 @@ import { type Scenario, simulateScenario } from "../devtools/campaign-simulation
 /**
  * Seeded simulations through the library at the CLI's defaults (99% confidence, ±5 pp, 20,000 probes).
  * Bounds are loose where docs/statistics.md's figures (from `npm run bench`) are exact: each allows the rate
- * claimed plus binomial noise, and fails on a real regression.
+ * claimed plus binomial noise, and fails on a real regression. The runs are counted, not timed: the
+ * limits are minutes, so that a loaded machine passes (the heaviest simulations are in the bench).
  */
 const run = (scenario: Scenario, runs: number, firstSeed: number) =>
   simulateScenario(scenario, runs, firstSeed);
 const TRUE_8020 = { one: 0.8, two: 0.2 };
 
-describe("prober calibration on a fixed split (1,000 seeded runs each)", () => {
+describe("prober calibration on a fixed split (500 seeded runs each; 2,000 in the bench)", () => {
   it("FAILs a true 80:20 split in at most 1% of runs (1 - confidence)", async () => {
-    const result = await run({ expect: "80:20", split: TRUE_8020 }, 1000, 1);
-    expect(result.verdicts.FAIL).toBeLessThanOrEqual(10);
-  }, 120_000);
+    const result = await run({ expect: "80:20", split: TRUE_8020 }, 500, 1);
+    expect(result.verdicts.FAIL).toBeLessThanOrEqual(5);
+  }, 600_000);
 
   it("PASSes a true 80:20 split in at least 99% of runs, with a median near 800 probes", async () => {
-    const result = await run({ expect: "80:20", split: TRUE_8020 }, 1000, 10_001);
-    expect(result.verdicts.PASS).toBeGreaterThanOrEqual(990);
+    const result = await run({ expect: "80:20", split: TRUE_8020 }, 500, 10_001);
+    expect(result.verdicts.PASS).toBeGreaterThanOrEqual(495);
     expect(result.medianProbes).toBeLessThan(900);
-  }, 120_000);
+  }, 600_000);
 
   it("FAILs a true 70:30 split (off by twice the tolerance) in at least 99% of runs", async () => {
-    const result = await run({ expect: "80:20", split: { one: 0.7, two: 0.3 } }, 1000, 20_001);
-    expect(result.verdicts.FAIL).toBeGreaterThanOrEqual(990);
+    const result = await run({ expect: "80:20", split: { one: 0.7, two: 0.3 } }, 500, 20_001);
+    expect(result.verdicts.FAIL).toBeGreaterThanOrEqual(495);
     expect(result.medianProbes).toBeLessThan(900);
-  }, 120_000);
+  }, 600_000);
 
   it("PASSes a true split just outside the tolerance (74.5:25.5 for 80:20) in at most 1% of runs", async () => {
     const result = await run(
       { expect: "80:20", split: { one: 0.745, two: 0.255 }, maxProbes: 5000 },
-      1000,
+      500,
       30_001,
     );
-    expect(result.verdicts.PASS).toBeLessThanOrEqual(10);
-  }, 120_000);
+    expect(result.verdicts.PASS).toBeLessThanOrEqual(5);
+  }, 600_000);
 
   it("FAILs a true 50:30:20 split in at most 1% of runs with three versions", async () => {
     const result = await run({ expect: "50:30:20", split: { one: 0.5, two: 0.3, three: 0.2 } }, 500, 40_001);
     expect(result.verdicts.FAIL).toBeLessThanOrEqual(5);
-  }, 120_000);
+  }, 600_000);
 });
 
 describe("prober calibration with a slower canary (16 probes in flight, 500 runs each)", () => {
@@ -58,7 +59,7 @@ describe("prober calibration with a slower canary (16 probes in flight, 500 runs
       );
       expect(result.verdicts.FAIL).toBeLessThanOrEqual(5);
       expect(result.verdicts.PASS).toBeGreaterThanOrEqual(495);
-    }, 120_000);
+    }, 600_000);
   }
 });
 
@@ -70,7 +71,7 @@ describe("prober calibration of ERROR (1,000 seeded runs each)", () => {
       60_001,
     );
     expect(result.verdicts.ERROR).toBeLessThanOrEqual(10);
-  }, 120_000);
+  }, 600_000);
 
   it("is ERROR in at least 99% of runs at three times the maximum error rate", async () => {
     const result = await run(
@@ -79,7 +80,7 @@ describe("prober calibration of ERROR (1,000 seeded runs each)", () => {
       70_001,
     );
     expect(result.verdicts.ERROR).toBeGreaterThanOrEqual(990);
-  }, 120_000);
+  }, 600_000);
 });
 
 describe("prober calibration while the split moves (1,000 seeded runs each)", () => {
@@ -90,7 +91,7 @@ describe("prober calibration while the split moves (1,000 seeded runs each)", ()
   it("without --wait, PASSes a split that moves from 90:10 to 70:30 (a blend through the band) in at most 1% of runs", async () => {
     const result = await run({ expect: "80:20", split: WRONG_THEN_WRONG }, 1000, 80_001);
     expect(result.verdicts.PASS).toBeLessThanOrEqual(10);
-  }, 120_000);
+  }, 600_000);
 
   it("with --wait, PASSes a split that moves from 90:10 to 70:30 in at most 1% of runs", async () => {
     const result = await run(
@@ -99,7 +100,7 @@ describe("prober calibration while the split moves (1,000 seeded runs each)", ()
       90_001,
     );
     expect(result.verdicts.PASS).toBeLessThanOrEqual(10);
-  }, 120_000);
+  }, 600_000);
 
   it("with --wait, PASSes a split that moves from 100:0 to 70:30 in at most 1% of runs", async () => {
     const result = await run(
@@ -113,7 +114,7 @@ describe("prober calibration while the split moves (1,000 seeded runs each)", ()
       100_001,
     );
     expect(result.verdicts.PASS).toBeLessThanOrEqual(10);
-  }, 120_000);
+  }, 600_000);
 
   it("with --wait, PASSes once new weights arrive after 1,000 probes of the old, within 1.3× the probes a still split needs", async () => {
     const still = await run({ expect: "80:20", split: TRUE_8020, followChanges: true }, 300, 110_001);
@@ -129,5 +130,5 @@ describe("prober calibration while the split moves (1,000 seeded runs each)", ()
     expect(moved.verdicts.PASS).toBeGreaterThanOrEqual(297);
     const after = moved.reports.map((r) => r.probes - (r.convergedAfterProbes ?? 0)).sort((a, b) => a - b);
     expect(after[150]).toBeLessThanOrEqual(1.3 * still.medianProbes);
-  }, 120_000);
+  }, 600_000);
 });
