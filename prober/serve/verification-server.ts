@@ -113,6 +113,9 @@ function capConnections(http: Server, max: number, working: Set<Socket>): void {
   });
 }
 
+const tooMany = (running: number) =>
+  new RequestError(429, "too_many", `${running} checks are running, the most this server runs at once`);
+
 /** The status, metrics reason and message of a refused request; anything unforeseen is a 500. */
 function refusalOf(error: unknown): { status: number; reason: string; message: string } {
   const message = error instanceof Error ? error.message : String(error);
@@ -182,6 +185,8 @@ export function createVerificationServer(options: VerificationServerOptions): Ve
       throw new RequestError(401, "unauthorized", "a bearer token is required (Authorization: Bearer …)");
     }
     if (draining) throw new RequestError(503, "draining", "this server is shutting down");
+    // Full already: answered before the body is read, so a burst costs the server little.
+    if (running.size >= options.maxConcurrentChecks) throw tooMany(running.size);
     checkContentType(request);
     const raw = await readBody(request);
     let body: unknown;
@@ -209,14 +214,8 @@ export function createVerificationServer(options: VerificationServerOptions): Ve
         throw new RequestError(403, "forbidden_target", error.message);
       throw error;
     }
-    // Checked last, once the request is whole and valid: a slow or bad request holds no slot.
-    if (running.size >= options.maxConcurrentChecks) {
-      throw new RequestError(
-        429,
-        "too_many",
-        `${running.size} checks are running, the most this server runs at once`,
-      );
-    }
+    // Checked again once the request is whole and valid: a slow or bad request holds no slot.
+    if (running.size >= options.maxConcurrentChecks) throw tooMany(running.size);
     const controller = new AbortController();
     // A caller that gives up (Argo's or Flagger's timeout) takes its check with it.
     response.once("close", () => controller.abort());
@@ -300,7 +299,8 @@ export function createVerificationServer(options: VerificationServerOptions): Ve
           if (response.headersSent || response.destroyed) return;
           const retry =
             status === 429 ? { "retry-after": String(Math.ceil(options.limits.maxCheckMs / 1000)) } : {};
-          // A refused body may still be arriving: close the connection after the answer.
+          // A refused body may be unread or still arriving: read and drop it, and close after the answer.
+          request.resume();
           send(response, status, { error: message }, "application/json", { connection: "close", ...retry });
         });
     },
