@@ -2,25 +2,12 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PROBER_CLI, spawnTracked, type TrackedProcess } from "./support/child-processes.js";
 import { type EchoServerProcess, startEchoServerProcess } from "./support/echo-server-process.js";
 import { type L4Gateway, startGateway } from "./support/l4-gateway.js";
 import { runProber } from "./support/prober-process.js";
+import { post, type ServeProcess, startServe } from "./support/prober-serve.js";
 import { rogueServer } from "./support/rogue-server.js";
 
-/** Starts `prober serve` on a free loopback port and returns its base URL. */
-async function startServe(args: string[] = []): Promise<{ url: string; proc: TrackedProcess }> {
-  const proc = spawnTracked(process.execPath, [PROBER_CLI, "serve", "--listen", "127.0.0.1:0", ...args]);
-  const line = await proc.waitForLine(
-    (l) => l.startsWith("prober serve: listening on"),
-    "prober serve listening",
-  );
-  const port = /:(\d+)(?: |$)/.exec(line)?.[1];
-  return { url: `http://127.0.0.1:${port}`, proc };
-}
-
-const post = (url: string, body: string, headers: Record<string, string> = {}) =>
-  fetch(url, { method: "POST", body, headers: { "content-type": "application/json", ...headers } });
 /** The JSON body of an answer: a report, or `{ error }`. */
 // biome-ignore lint/suspicious/noExplicitAny: answers are checked field by field
 const json = async (response: Response): Promise<any> => response.json();
@@ -29,7 +16,7 @@ for (const kind of ["nginx", "haproxy"] as const) {
   describe(`prober serve, checking an 80:20 split through ${kind}`, () => {
     let servers: EchoServerProcess[];
     let gateway: L4Gateway;
-    let serve: { url: string; proc: TrackedProcess };
+    let serve: ServeProcess;
     let target: string;
     beforeAll(async () => {
       servers = await Promise.all([startEchoServerProcess("0", "one"), startEchoServerProcess("0", "two")]);
@@ -96,7 +83,7 @@ for (const kind of ["nginx", "haproxy"] as const) {
 }
 
 describe("prober serve refusing requests", () => {
-  let serve: { url: string; proc: TrackedProcess };
+  let serve: ServeProcess;
   beforeAll(async () => {
     serve = await startServe(["--max-concurrent-checks", "1", "--max-check-seconds", "5"]);
   });
@@ -163,7 +150,7 @@ describe("prober serve refusing requests", () => {
 
 describe("prober serve with a bearer token", () => {
   const dir = mkdtempSync(join(tmpdir(), "tcp-echo-serve-"));
-  let serve: { url: string; proc: TrackedProcess };
+  let serve: ServeProcess;
   beforeAll(async () => {
     writeFileSync(join(dir, "token"), "s3cret-token\n");
     serve = await startServe(["--token-file", join(dir, "token")]);
