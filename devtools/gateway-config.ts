@@ -5,8 +5,19 @@ export interface GatewayBackend {
   weight: number;
 }
 
+/**
+ * HAProxy's balancing: `roundrobin` is an exact weighted round robin (as Traefik's TCP balancing); `random`
+ * is not an exact weighted-random pick but a draw on a consistent-hash ring of the weights, by default the
+ * less loaded of two draws, so its real split follows backend speed (docs/testing.md, "HAProxy's real split").
+ */
+export type HaproxyBalance = "roundrobin" | "random";
+
 /** HAProxy (`mode tcp`) listening on loopback `port`, in front of the backends. */
-export function haproxyConfig(port: number, backends: GatewayBackend[]): string {
+export function haproxyConfig(
+  port: number,
+  backends: GatewayBackend[],
+  balance: HaproxyBalance = "random",
+): string {
   return [
     "global",
     "  maxconn 8000",
@@ -19,10 +30,7 @@ export function haproxyConfig(port: number, backends: GatewayBackend[]): string 
     `  bind 127.0.0.1:${port}`,
     "  default_backend versions",
     "backend versions",
-    // Not an exact weighted random pick: a draw on a consistent-hash ring, and by default the less loaded of
-    // two draws, so the real split follows backend speed (docs/testing.md, "HAProxy's real split"). Calibration goes
-    // through nginx; what HAProxy really does is for the prober to reveal.
-    "  balance random",
+    `  balance ${balance}`,
     ...backends.map((b) => `  server ${b.name} 127.0.0.1:${b.port} weight ${b.weight}`),
     "",
   ].join("\n");
