@@ -169,7 +169,8 @@ describe("chart default render", () => {
       expect(container.livenessProbe.httpGet.path).toBe("/healthz");
       expect(container.resources.limits.memory).toBeDefined();
       expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(
-        Number(container.env.find((e: Manifest) => e.name === "TCP_ECHO_DRAIN_TIMEOUT").value),
+        container.lifecycle.preStop.sleep.seconds +
+          Number(container.env.find((e: Manifest) => e.name === "TCP_ECHO_DRAIN_TIMEOUT").value),
       );
     }
   });
