@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs and starts what the test suite needs beyond npm packages, and only what is missing, so it is
 # cheap to run again: HAProxy and nginx (stream module) as real L4 gateways, Docker's engine (started in
-# the background), and the Go tools (scripts/build-go-tools.sh: Helm, Istio's own tcp-echo for the
-# differential test, fortio and the benchmark's peers). Needs root (apt-get) the first time.
+# the background), containerd, runc, the CNI plugins and conntrack for the local cluster's node, and the
+# Go tools (scripts/build-go-tools.sh: Helm, Istio's own tcp-echo for the differential test, fortio and
+# the benchmark's peers; scripts/build-kube-tools.sh: Kubernetes and etcd; scripts/build-cluster-tools.sh:
+# Traefik, CoreDNS and the pause program). Needs root (apt-get) the first time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .cache
@@ -16,6 +18,11 @@ command -v python3 >/dev/null || missing+=(python3)
 command -v script >/dev/null || missing+=(bsdutils)
 command -v chromium >/dev/null || missing+=(chromium)
 command -v iptables >/dev/null || missing+=(iptables)
+# The local cluster's node (scripts/local-cluster.sh): its container runtime, CNI plugins and conntrack.
+command -v containerd >/dev/null || missing+=(containerd)
+command -v runc >/dev/null || missing+=(runc)
+[ -x /usr/lib/cni/bridge ] || missing+=(containernetworking-plugins)
+command -v conntrack >/dev/null || missing+=(conntrack)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "prepare-test-host: installing ${missing[*]}"
   apt-get update -qq
@@ -24,6 +31,7 @@ fi
 
 scripts/build-go-tools.sh
 scripts/build-kube-tools.sh
+scripts/build-cluster-tools.sh
 
 # The suite opens several hundred thousand loopback connections within minutes. Once dockerd has loaded
 # netfilter, each is tracked, and the conntrack table (262,144 entries here, TIME_WAIT kept 120 s) fills:

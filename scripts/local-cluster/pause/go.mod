@@ -1,0 +1,3 @@
+module tcp-echo.local/pause
+
+go 1.24
