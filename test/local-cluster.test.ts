@@ -1,0 +1,446 @@
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { runProbeCampaign } from "../prober/campaign/probe-campaign.js";
+import { parseExpectation } from "../prober/expectations/expectation.js";
+import { PROBER_CLI, spawnTracked } from "./support/child-processes.js";
+import { converse } from "./support/conversation.js";
+import { CHART } from "./support/helm-chart.js";
+import { useLocalCluster } from "./support/local-cluster.js";
+import { runProber } from "./support/prober-process.js";
+
+/**
+ * The tutorial on a real single-node cluster (scripts/local-cluster.sh): kubelet, containerd, kube-proxy
+ * and CoreDNS, with Traefik as the Gateway API implementation. The chart is installed under the
+ * tutorial's release name, its pods really run, Traefik routes its TCPRoute, and the prober checks the
+ * split from the host and, as `helm test`, from inside the cluster.
+ */
+const cluster = useLocalCluster();
+const NAMESPACE = "tutorial";
+const IMAGE = [
+  "--set",
+  "image.repository=tcp-echo-local/tcp-echo",
+  "--set",
+  "image.tag=dev",
+  "--set",
+  "image.pullPolicy=Never",
+];
+
+/** helm install/upgrade of the tutorial's release with the Traefik values and `sets`, waiting for its pods. */
+const release = (verb: "install" | "upgrade", sets: string[] = []) =>
+  cluster.helm([
+    verb,
+    "tcp-echo",
+    CHART,
+    "-n",
+    NAMESPACE,
+    "-f",
+    `${CHART}/values-traefik.yaml`,
+    ...IMAGE,
+    ...sets.flatMap((set) => ["--set", set]),
+    "--wait",
+    "--timeout",
+    "180s",
+  ]);
+
+/** The status condition `type` of a cluster object, as its controller wrote it. */
+async function condition(resource: string, type: string, path = ".status.conditions"): Promise<string> {
+  const json = await cluster.kubectl(["-n", NAMESPACE, "get", resource, "-o", "json"]);
+  const object = JSON.parse(json);
+  const conditions =
+    path === ".status.conditions"
+      ? (object.status?.conditions ?? [])
+      : (object.status?.parents?.[0]?.conditions ?? []);
+  return conditions.find((c: { type: string }) => c.type === type)?.status ?? "absent";
+}
+
+/** Polls until `check` is true (the controllers act asynchronously), at most `limitMs`. */
+async function eventually(what: string, check: () => Promise<boolean>, limitMs = 120_000) {
+  const deadline = performance.now() + limitMs;
+  while (!(await check().catch(() => false))) {
+    if (performance.now() > deadline) throw new Error(`${what}: not within ${limitMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** Opens a connection, sends one line and resolves with the reply line. */
+function firstReply(host: string, port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port }, () => socket.write("hello\n"));
+    createInterface({ input: socket }).once("line", (line) => {
+      socket.destroy();
+      resolve(line);
+    });
+    socket.once("error", reject);
+  });
+}
+
+const gateway = () => `${cluster.nodeIp}:${cluster.gatewayPort}`;
+const kubeEnv = () => ({ KUBECONFIG: cluster.kubeconfig, KUBERNETES_SERVICE_HOST: "" });
+
+describe("the chart on a real node with Traefik, under the tutorial's release name", {
+  timeout: 300_000,
+}, () => {
+  it("runs v1 and v2 to Ready in a namespace that enforces Pod Security restricted", async () => {
+    await cluster.kubectl(["create", "namespace", NAMESPACE]);
+    await cluster.kubectl(["label", "namespace", NAMESPACE, "pod-security.kubernetes.io/enforce=restricted"]);
+    await release("install");
+    const pods = JSON.parse(
+      await cluster.kubectl([
+        "-n",
+        NAMESPACE,
+        "get",
+        "pods",
+        "-l",
+        "app.kubernetes.io/instance=tcp-echo",
+        "-o",
+        "json",
+      ]),
+    );
+    const ready = pods.items.filter((pod: { status: { conditions?: { type: string; status: string }[] } }) =>
+      pod.status.conditions?.some((c) => c.type === "Ready" && c.status === "True"),
+    );
+    expect(
+      ready.map((pod: { metadata: { labels: { version: string } } }) => pod.metadata.labels.version).sort(),
+    ).toEqual(["v1", "v2"]);
+  });
+
+  it("gives each version's Service an endpoint", async () => {
+    for (const version of ["v1", "v2"]) {
+      const slices = JSON.parse(
+        await cluster.kubectl([
+          "-n",
+          NAMESPACE,
+          "get",
+          "endpointslices",
+          "-l",
+          `kubernetes.io/service-name=tcp-echo-${version}`,
+          "-o",
+          "json",
+        ]),
+      );
+      const addresses = slices.items.flatMap((s: { endpoints?: { addresses: string[] }[] }) =>
+        (s.endpoints ?? []).flatMap((e) => e.addresses),
+      );
+      expect(addresses, version).toHaveLength(1);
+    }
+  });
+
+  it("has its Gateway Programmed and its TCPRoute Accepted with resolved refs, as Traefik wrote them", async () => {
+    await eventually(
+      "Gateway Programmed",
+      async () => (await condition("gateway/tcp-echo-gateway-api", "Programmed")) === "True",
+    );
+    expect(await condition("tcproute/tcp-echo", "Accepted", "parents")).toBe("True");
+    expect(await condition("tcproute/tcp-echo", "ResolvedRefs", "parents")).toBe("True");
+  });
+
+  it("PASSes 80:20 through Traefik from the host, the weights read from the TCPRoute", async () => {
+    const run = await runProber(
+      ["--expect-from", "tcproute/tcp-echo", "--namespace", NAMESPACE, "--wait", "60", "--json", gateway()],
+      kubeEnv(),
+    );
+    const report = JSON.parse(run.stdout);
+    expect(report.verdict, report.reason).toBe("PASS");
+    expect(run.code).toBe(0);
+  });
+
+  it("splits by exact weighted round robin: 1,000 connections one after another give v1 800 (±1)", async () => {
+    let one = 0;
+    for (let i = 0; i < 1000; i++)
+      if ((await firstReply(cluster.nodeIp, cluster.gatewayPort)).startsWith("one ")) one++;
+    expect(Math.abs(one - 800)).toBeLessThanOrEqual(1);
+  });
+
+  it("passes helm test: the prober pod checks the gateway from inside the cluster", async () => {
+    const output = await cluster.helm(["test", "tcp-echo", "-n", NAMESPACE, "--logs", "--timeout", "180s"]);
+    expect(output).toMatch(/Phase:\s+Succeeded/);
+    expect(output).toMatch(/^PASS/m);
+  });
+
+  it("PASSes a helm upgrade to 50:50 with --wait, dating when the new weights reached Traefik", async () => {
+    let upgrading: Promise<unknown> | undefined;
+    const report = await runProbeCampaign({
+      host: cluster.nodeIp,
+      port: cluster.gatewayPort,
+      expected: parseExpectation("50:50"),
+      followChanges: true,
+      durationMs: 120_000,
+      onProgress: ({ probes }) => {
+        if (probes === 300 && upgrading === undefined)
+          upgrading = release("upgrade", ["versions.v1.weight=50", "versions.v2.weight=50"]);
+      },
+    });
+    await upgrading;
+    expect(report.verdict, report.reason).toBe("PASS");
+    expect(report.segments.length, JSON.stringify(report.segments)).toBeGreaterThanOrEqual(2);
+    expect(report.convergedAfterMs).not.toBeNull();
+  });
+
+  it("fails helm test when the gateway no longer holds the chart's split, the report in the pod's log", async () => {
+    const weights = [
+      { op: "replace", path: "/spec/rules/0/backendRefs/0/weight", value: 90 },
+      { op: "replace", path: "/spec/rules/0/backendRefs/1/weight", value: 10 },
+    ];
+    await cluster.kubectl([
+      "-n",
+      NAMESPACE,
+      "patch",
+      "tcproute",
+      "tcp-echo",
+      "--type",
+      "json",
+      "-p",
+      JSON.stringify(weights),
+    ]);
+    const failed = await cluster
+      .helm(["test", "tcp-echo", "-n", NAMESPACE, "--logs", "--timeout", "180s"])
+      .then(
+        () => "",
+        (error: Error) => error.message,
+      );
+    expect(failed).toMatch(/failed/);
+    const log = await cluster.kubectl(["-n", NAMESPACE, "logs", "tcp-echo-prober-test"]);
+    expect(log).toMatch(/^FAIL/m);
+  });
+
+  it("watches the tutorial's shift 100:0 → 80:20 → 50:50 → 0:100 by helm upgrade: every step seen, exit 0", async () => {
+    await release("upgrade", ["versions.v1.weight=100", "versions.v2.weight=0"]);
+    const watch = spawnTracked(
+      process.execPath,
+      [
+        PROBER_CLI,
+        "watch",
+        gateway(),
+        "--expect-steps",
+        "100:0,80:20,50:50,0:100",
+        "--rate",
+        "1000",
+        "--duration",
+        "240",
+        "--json",
+      ],
+      kubeEnv(),
+    );
+    const next = [
+      [80, 20],
+      [50, 50],
+      [0, 100],
+    ];
+    for (const [step, [v1, v2]] of next.entries()) {
+      await watch.waitForLine(
+        (line) => line.includes('"event":"step"') && line.includes(`"step":${step}`),
+        `step ${step + 1}`,
+      );
+      await release("upgrade", [`versions.v1.weight=${v1}`, `versions.v2.weight=${v2}`]);
+    }
+    const code = await watch.exited;
+    const summary = JSON.parse(watch.lines.at(-1) as string);
+    expect(summary.verdict, summary.reason).toBe("PASS");
+    expect(code).toBe(0);
+  });
+});
+
+describe("kube-proxy's split, test.target service: replicas make the weights", { timeout: 300_000 }, () => {
+  it("passes helm test against the Service when 4 v1 pods and 1 v2 pod make a real 80:20", async () => {
+    await release("upgrade", ["test.target=service", "versions.v1.replicas=4", "versions.v2.replicas=1"]);
+    const output = await cluster.helm(["test", "tcp-echo", "-n", NAMESPACE, "--logs", "--timeout", "180s"]);
+    expect(output).toMatch(/Phase:\s+Succeeded/);
+    expect(output).toMatch(/^PASS/m);
+  });
+
+  it("FAILs 80:20 through the Service at one pod each, probed from the node", async () => {
+    await release("upgrade", ["test.target=service", "versions.v1.replicas=1", "versions.v2.replicas=1"]);
+    const clusterIp = await cluster.kubectl([
+      "-n",
+      NAMESPACE,
+      "get",
+      "service",
+      "tcp-echo",
+      "-o",
+      "jsonpath={.spec.clusterIP}",
+    ]);
+    const run = await cluster.onNode(process.execPath, [
+      PROBER_CLI,
+      "--expect",
+      "80:20",
+      "--json",
+      `${clusterIp}:9000`,
+    ]);
+    const report = JSON.parse(run.stdout);
+    expect(report.verdict, report.reason).toBe("FAIL");
+    expect(run.code).toBe(1);
+  });
+});
+
+/** Runs `prober watch --expect 80:20` through the gateway while `disturb` runs, then until `after` more probes. */
+async function watchWhile(disturb: () => Promise<unknown>, after = 1000) {
+  const watch = spawnTracked(
+    process.execPath,
+    [PROBER_CLI, "watch", gateway(), "--expect", "80:20", "--rate", "300", "--json"],
+    kubeEnv(),
+  );
+  const probesSoFar = () =>
+    watch.lines
+      .filter((line) => line.includes('"event":"window"'))
+      .reduce((sum, line) => sum + JSON.parse(line).probes, 0);
+  await watch.waitForLine((line) => line.includes('"event":"window"'), "the watch's first window");
+  await disturb();
+  const target = probesSoFar() + after;
+  await watch.waitForLine(
+    (line) => line.includes('"event":"summary"') || probesSoFar() >= target,
+    `${after} probes after`,
+  );
+  // A watch that ended on its own (errors, say) has printed its summary: only a running one is stopped.
+  if (!watch.lines.some((line) => line.includes('"event":"summary"'))) watch.child.kill("SIGINT");
+  const code = await watch.exited;
+  const events = watch.lines.map((line) => JSON.parse(line));
+  const failed = events.filter((e) => e.event === "window").reduce((sum, e) => sum + e.failed, 0);
+  return { code, summary: events.at(-1), failed };
+}
+
+describe("faults on the real node, as the prober reports them", { timeout: 300_000 }, () => {
+  it("ends a watch with ERROR, naming the failed probes, when the only v2 pod is deleted", async () => {
+    await release("upgrade", [
+      "versions.v1.weight=80",
+      "versions.v2.weight=20",
+      "versions.v1.replicas=1",
+      "versions.v2.replicas=1",
+    ]);
+    const { code, summary } = await watchWhile(() =>
+      cluster.kubectl(["-n", NAMESPACE, "delete", "pod", "-l", "version=v2", "--wait=false"]),
+    );
+    expect(summary.verdict, summary.reason).toBe("ERROR");
+    expect(summary.reason).toMatch(/% of probes failed \(/);
+    expect(code).toBe(3);
+  });
+
+  it("loses no probe while both Deployments roll (the preStop sleep keeps a stopping pod serving)", async () => {
+    await cluster.kubectl(["-n", NAMESPACE, "rollout", "status", "deployment/tcp-echo-v2", "--timeout=120s"]);
+    const { failed, summary } = await watchWhile(async () => {
+      await cluster.kubectl([
+        "-n",
+        NAMESPACE,
+        "rollout",
+        "restart",
+        "deployment/tcp-echo-v1",
+        "deployment/tcp-echo-v2",
+      ]);
+      for (const version of ["v1", "v2"])
+        await cluster.kubectl([
+          "-n",
+          NAMESPACE,
+          "rollout",
+          "status",
+          `deployment/tcp-echo-${version}`,
+          "--timeout=120s",
+        ]);
+    });
+    expect(failed, summary.reason).toBe(0);
+    expect(summary.verdict, summary.reason).toBe("PASS");
+  });
+
+  it("answers every line of the conversations in flight while a Deployment rolls, each closed cleanly", async () => {
+    const conversations = await Promise.all(
+      Array.from({ length: 8 }, () => converse(cluster.nodeIp, cluster.gatewayPort)),
+    );
+    await cluster.kubectl([
+      "-n",
+      NAMESPACE,
+      "rollout",
+      "restart",
+      "deployment/tcp-echo-v1",
+      "deployment/tcp-echo-v2",
+    ]);
+    for (const version of ["v1", "v2"])
+      await cluster.kubectl([
+        "-n",
+        NAMESPACE,
+        "rollout",
+        "status",
+        `deployment/tcp-echo-${version}`,
+        "--timeout=120s",
+      ]);
+    const results = await Promise.all(conversations.map((c) => c.ended));
+    for (const result of results) {
+      expect(result.reset, JSON.stringify(result)).toBe(false);
+      // A line still on its way when the server closes is the only one that may go unanswered.
+      expect(result.sent - result.answered, JSON.stringify(result)).toBeLessThanOrEqual(1);
+      expect(result.wrongReplies).toBe(0);
+    }
+  });
+
+  it("keeps one pod of each version serving through a node drain, the PDB holding the rest", async () => {
+    await release("upgrade", [
+      "versions.v1.replicas=2",
+      "versions.v2.replicas=2",
+      "podDisruptionBudget.enabled=true",
+    ]);
+    let drain = "";
+    const { failed, summary } = await watchWhile(async () => {
+      drain = await cluster
+        .kubectl([
+          "drain",
+          "tcp-echo-node",
+          "--pod-selector=app.kubernetes.io/instance=tcp-echo",
+          "--delete-emptydir-data",
+          "--timeout=20s",
+        ])
+        .then(
+          () => "drained",
+          (error: Error) => error.message,
+        );
+    });
+    await cluster.kubectl(["uncordon", "tcp-echo-node"]);
+    expect(drain).toMatch(/disruption budget/);
+    expect(failed, summary.reason).toBe(0);
+    expect(summary.verdict, summary.reason).toBe("PASS");
+  });
+});
+
+describe("scripts/local-cluster.sh up refuses in one line, exit 2, leaving nothing behind", () => {
+  const SCRIPT = fileURLToPath(new URL("../scripts/local-cluster.sh", import.meta.url));
+  /** Runs `up` with its state in a fresh directory that must not exist afterwards. */
+  async function refusedUp(wrap: string[], env: NodeJS.ProcessEnv = {}) {
+    const parent = mkdtempSync(join(tmpdir(), "tcp-echo-cluster-"));
+    const state = join(parent, "state");
+    const line = [...wrap, "bash", SCRIPT, "up"];
+    const proc = spawnTracked(line[0] as string, line.slice(1), { TCP_ECHO_CLUSTER_STATE: state, ...env });
+    const code = await proc.exited;
+    const left = existsSync(state);
+    rmSync(parent, { recursive: true, force: true });
+    return { code, stderr: proc.stderr(), left };
+  }
+
+  it("when it is already up", async () => {
+    const run = await refusedUp([]);
+    expect(run).toEqual({
+      code: 2,
+      stderr: expect.stringMatching(/^local-cluster: already up .*\n$/),
+      left: false,
+    });
+  });
+
+  // /usr/sbin left out of PATH: runc, iptables and conntrack are there.
+  it("when a tool is missing, naming its Debian package", async () => {
+    const run = await refusedUp(["env", "PATH=/usr/bin"]);
+    expect(run).toEqual({
+      code: 2,
+      stderr: expect.stringMatching(/^local-cluster: \S+ is missing \(Debian: .*\)\n$/),
+      left: false,
+    });
+  });
+
+  it("when not run as root", async () => {
+    const run = await refusedUp(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]);
+    expect(run).toEqual({
+      code: 2,
+      stderr: "local-cluster: must run as root (it makes a network namespace, mounts and cgroups)\n",
+      left: false,
+    });
+  });
+});
