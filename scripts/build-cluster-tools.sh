@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds what the local cluster (scripts/local-cluster.sh) runs in pods beside the chart, into .cache/bin,
 # at the versions in scripts/tool-versions.env, only when missing: Traefik (the Gateway API
-# implementation), CoreDNS (cluster DNS) and the pod sandbox's pause program. The Kubernetes binaries come
+# implementation), CoreDNS (cluster DNS), Argo Rollouts' controller (with its install manifest, into
+# .cache/crds) and the pod sandbox's pause program. The Kubernetes binaries come
 # from scripts/build-kube-tools.sh. Needs only the Go toolchain and the Go module proxy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -61,6 +62,29 @@ if [ "$(cat "$BIN/traefik.version" 2>/dev/null)" != "$TRAEFIK_VERSION" ]; then
     -o "$BIN/traefik" github.com/traefik/traefik/v3/cmd/traefik
   echo "$TRAEFIK_VERSION" > "$BIN/traefik.version"
   cd - >/dev/null
+fi
+
+# Argo Rollouts' go.mod pins the k8s.io modules by replace directives, which `go install` refuses: a
+# wrapper module copies its replace block verbatim.
+if [ "$(cat "$BIN/rollouts-controller.version" 2>/dev/null)" != "$ARGO_ROLLOUTS_VERSION" ]; then
+  echo "build-cluster-tools: Argo Rollouts $ARGO_ROLLOUTS_VERSION"
+  rm -rf "$WORK/argo-rollouts" && mkdir -p "$WORK/argo-rollouts" && cd "$WORK/argo-rollouts"
+  argo_mod=$(go mod download -json "github.com/argoproj/argo-rollouts@$ARGO_ROLLOUTS_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+  {
+    echo "module tcp-echo.local/argo-rollouts"
+    sed -n 's/^go /go /p' "$argo_mod"
+    echo "require github.com/argoproj/argo-rollouts $ARGO_ROLLOUTS_VERSION"
+    sed -n '/^replace (/,/^)/p' "$argo_mod"
+  } > go.mod
+  echo 'package main; import _ "github.com/argoproj/argo-rollouts/cmd/rollouts-controller"' > tools.go
+  go mod tidy >/dev/null 2>&1 || go mod tidy
+  CGO_ENABLED=0 go build -o "$BIN/rollouts-controller" github.com/argoproj/argo-rollouts/cmd/rollouts-controller
+  echo "$ARGO_ROLLOUTS_VERSION" > "$BIN/rollouts-controller.version"
+  cd - >/dev/null
+fi
+if [ ! -f .cache/crds/argo-rollouts-install.yaml ]; then
+  argo=$(go mod download -json "github.com/argoproj/argo-rollouts@$ARGO_ROLLOUTS_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+  mkdir -p .cache/crds && install -m 644 "$argo/manifests/install.yaml" .cache/crds/argo-rollouts-install.yaml
 fi
 
 (cd scripts/local-cluster/pause && CGO_ENABLED=0 go build -o "$BIN/pause" .)

@@ -6,8 +6,9 @@
 #   scripts/local-cluster.sh down     # removes everything up made, even after a failed up
 #
 # etcd, kube-apiserver, kube-controller-manager, kube-scheduler, containerd, kubelet and kube-proxy run
-# as processes inside one network namespace made for the cluster; CoreDNS and Traefik (the Gateway API
-# implementation, with its RBAC, as users install it) run in it as Deployments. The host reaches the node
+# as processes inside one network namespace made for the cluster; CoreDNS, Traefik (the Gateway API
+# implementation) and Argo Rollouts' controller run in it as Deployments, with their RBAC, as users
+# install them. The host reaches the node
 # at NODE_IP over a veth pair; the namespace has no default route, so nothing in it reaches beyond this
 # machine. No registry is used: every image is made here and imported into containerd.
 #
@@ -289,21 +290,25 @@ YAML
 }
 
 # docker save of an image made from a root filesystem, imported into the cluster's containerd.
-import_rootfs_image() { # tag root entrypoint
-  tar -C "$2" -c . | docker import --change "ENTRYPOINT $3" - "$1" >/dev/null
+import_rootfs_image() { # tag root entrypoint [user]
+  tar -C "$2" -c . | docker import --change "ENTRYPOINT $3" --change "USER ${4:-0}" - "$1" >/dev/null
   docker save "$1" | ctr --address "$SOCK" -n k8s.io images import - >/dev/null
 }
 
 import_images() {
   local root="$STATE/images"
-  mkdir -p "$root/pause" "$root/coredns" "$root/traefik/tmp"
+  mkdir -p "$root/pause" "$root/coredns" "$root/traefik/tmp" "$root/argo-rollouts/bin" "$root/argo-rollouts/home/argo-rollouts"
   chmod 1777 "$root/traefik/tmp"
   cp "$BIN/pause" "$root/pause/pause"
   cp "$BIN/coredns" "$root/coredns/coredns"
   cp "$BIN/traefik" "$root/traefik/traefik"
+  cp "$BIN/rollouts-controller" "$root/argo-rollouts/bin/rollouts-controller"
   import_rootfs_image tcp-echo-local/pause:local "$root/pause" '["/pause"]'
   import_rootfs_image "tcp-echo-local/coredns:$COREDNS_VERSION" "$root/coredns" '["/coredns"]'
   import_rootfs_image "tcp-echo-local/traefik:$TRAEFIK_VERSION" "$root/traefik" '["/traefik"]'
+  # As Argo's own image: the controller at /bin, user 999 (its Deployment requires a non-root user).
+  import_rootfs_image "tcp-echo-local/argo-rollouts:$ARGO_ROLLOUTS_VERSION" "$root/argo-rollouts" \
+    '["/bin/rollouts-controller"]' 999
   rm -rf "$root"
   # The project's image, from its Dockerfile on the stand-in Node base (no registry to pull node:20 from).
   docker image inspect tcp-echo-local/node:20 >/dev/null 2>&1 || "$repo/scripts/make-local-node-base.sh" >/dev/null
@@ -319,10 +324,17 @@ start_addons() {
     "$repo/scripts/local-cluster/coredns.yaml" | kubectl apply -f - >/dev/null
   sed -e "s|@NODE_IP@|$NODE_IP|g" -e "s|@TRAEFIK_VERSION@|$TRAEFIK_VERSION|g" -e "s|@GATEWAY_PORT@|$GATEWAY_PORT|g" \
     "$repo/scripts/local-cluster/traefik.yaml" | kubectl apply -f - >/dev/null
+  # Argo Rollouts as its install.yaml has it, the image made here instead of quay.io's.
+  kubectl create namespace argo-rollouts >/dev/null
+  sed -e "s|image: quay.io/argoproj/argo-rollouts:latest|image: tcp-echo-local/argo-rollouts:$ARGO_ROLLOUTS_VERSION|" \
+    -e "s|imagePullPolicy: Always|imagePullPolicy: Never|" "$repo/.cache/crds/argo-rollouts-install.yaml" |
+    kubectl apply --server-side -n argo-rollouts -f - >/dev/null
   wait_for "CoreDNS" 120 "$STATE/logs/kubelet.log" \
     kubectl -n kube-system wait --for=condition=Available deployment/coredns --timeout=2s
   wait_for "Traefik" 120 "$STATE/logs/kubelet.log" \
     kubectl -n traefik wait --for=condition=Available deployment/traefik --timeout=2s
+  wait_for "Argo Rollouts" 120 "$STATE/logs/kubelet.log" \
+    kubectl -n argo-rollouts wait --for=condition=Available deployment/argo-rollouts --timeout=2s
 }
 
 up() {
@@ -386,6 +398,11 @@ down() {
     local setting
     while read -r setting; do sysctl -qw "$setting" || true; done < "$STATE/kernel-settings.saved"
   fi
+  # The images up made in Docker from binaries (the project's image tcp-echo-local/tcp-echo:dev stays, as
+  # any build of the Dockerfile would: rebuilding it means a fresh npm ci).
+  docker rmi tcp-echo-local/pause:local "tcp-echo-local/coredns:$COREDNS_VERSION" \
+    "tcp-echo-local/traefik:$TRAEFIK_VERSION" "tcp-echo-local/argo-rollouts:$ARGO_ROLLOUTS_VERSION" \
+    >/dev/null 2>&1 || true
   ip link del "$HOST_IF" 2>/dev/null || true
   [ -e "/run/netns/$NETNS" ] && ip netns del "$NETNS"
   rm -rf "$STATE"

@@ -59,10 +59,11 @@ async function condition(resource: string, type: string, path = ".status.conditi
 }
 
 /** Polls until `check` is true (the controllers act asynchronously), at most `limitMs`. */
-async function eventually(what: string, check: () => Promise<boolean>, limitMs = 120_000) {
+async function eventually(what: string | (() => string), check: () => Promise<boolean>, limitMs = 120_000) {
   const deadline = performance.now() + limitMs;
   while (!(await check().catch(() => false))) {
-    if (performance.now() > deadline) throw new Error(`${what}: not within ${limitMs} ms`);
+    if (performance.now() > deadline)
+      throw new Error(`${typeof what === "string" ? what : what()}: not within ${limitMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
@@ -442,5 +443,151 @@ describe("scripts/local-cluster.sh up refuses in one line, exit 2, leaving nothi
       stderr: "local-cluster: must run as root (it makes a network namespace, mounts and cgroups)\n",
       left: false,
     });
+  });
+});
+
+/** A Rollout of the echo image answering with `prefix`: Argo's basic canary, weights by replica counts. */
+const rollout = (prefix: string, steps: { weight: number; expect: string }[]) => `
+apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata: { name: tcp-echo, namespace: ${CANARY} }
+spec:
+  replicas: 5
+  selector:
+    matchLabels: { app.kubernetes.io/instance: tcp-echo, app.kubernetes.io/component: rollout }
+  template:
+    metadata:
+      labels:
+        app: tcp-echo
+        app.kubernetes.io/name: tcp-echo
+        app.kubernetes.io/instance: tcp-echo
+        app.kubernetes.io/component: rollout
+    spec:
+      enableServiceLinks: false
+      securityContext: { runAsNonRoot: true, runAsUser: 10001 }
+      containers:
+        - name: tcp-echo
+          image: tcp-echo-local/tcp-echo:dev
+          imagePullPolicy: Never
+          args: ["9000,9001", "${prefix}"]
+          env: [{ name: TCP_ECHO_ADMIN_PORT, value: "9100" }]
+          ports: [{ containerPort: 9000 }, { name: admin, containerPort: 9100 }]
+          readinessProbe: { httpGet: { path: /readyz, port: admin }, periodSeconds: 1 }
+  strategy:
+    canary:
+      steps:
+${steps
+  .map(
+    ({ weight, expect }) => `        - setWeight: ${weight}
+        - analysis:
+            templates: [{ templateName: tcp-echo-split-web }]
+            args: [{ name: expect, value: "${expect}" }, { name: target, value: "tcp-echo:9000" }]`,
+  )
+  .join("\n")}
+`;
+const CANARY = "canary";
+
+/** The Rollout's phase as Argo's controller reports it, once it is `phase` (or fails naming the last one). */
+async function rolloutReaches(phase: string, limitMs = 180_000) {
+  let last = "";
+  await eventually(
+    () => `Rollout ${phase} (last: ${last})`,
+    async () => {
+      const object = JSON.parse(
+        await cluster.kubectl(["-n", CANARY, "get", "rollout", "tcp-echo", "-o", "json"]),
+      );
+      last = `${object.status?.phase}: ${object.status?.message ?? ""}`;
+      return (
+        object.status?.phase === phase &&
+        object.status?.observedGeneration === String(object.metadata.generation)
+      );
+    },
+    limitMs,
+  );
+}
+
+const analysisRunPhases = async () =>
+  JSON.parse(await cluster.kubectl(["-n", CANARY, "get", "analysisruns", "-o", "json"])).items.map(
+    (run: { status?: { phase?: string } }) => run.status?.phase,
+  );
+
+describe("Argo Rollouts' own controller, each step verified by prober serve in the cluster", {
+  timeout: 420_000,
+}, () => {
+  it("takes a canary 100:0 → 80:20 → 40:60 → 0:100 to Healthy, every AnalysisRun Successful", async () => {
+    await cluster.kubectl(["create", "namespace", CANARY]);
+    await cluster.helm([
+      "install",
+      "tcp-echo",
+      CHART,
+      "-n",
+      CANARY,
+      ...IMAGE,
+      ...["routing.mode=none", "test.target=service", "versions.v2=null", "versions.v1.weight=100"]
+        .concat([
+          "versions.v1.replicas=0",
+          "proberService.enabled=true",
+          "argoRollouts.analysisTemplate.enabled=true",
+        ])
+        .flatMap((set) => ["--set", set]),
+      "--wait",
+      "--timeout",
+      "180s",
+    ]);
+    await cluster.kubectl(["apply", "-f", "-"], rollout("one", [{ weight: 20, expect: "80:20" }]));
+    await rolloutReaches("Healthy");
+    await cluster.kubectl(
+      ["apply", "-f", "-"],
+      rollout("two", [
+        { weight: 20, expect: "80:20" },
+        { weight: 60, expect: "40:60" },
+      ]),
+    );
+    await rolloutReaches("Healthy", 300_000);
+    expect(await analysisRunPhases()).toEqual(["Successful", "Successful"]);
+  });
+
+  it("aborts a step whose split is not the one expected, back to the stable version, which the prober confirms", async () => {
+    // The canary `one` at 20% of the replicas, while the analysis expects one at 80%.
+    await cluster.kubectl(["apply", "-f", "-"], rollout("one", [{ weight: 20, expect: "80:20" }]));
+    await rolloutReaches("Degraded", 300_000);
+    const phases = await analysisRunPhases();
+    expect(phases.filter((phase: string) => phase === "Failed")).toHaveLength(1);
+    const clusterIp = await cluster.kubectl([
+      "-n",
+      CANARY,
+      "get",
+      "service",
+      "tcp-echo",
+      "-o",
+      "jsonpath={.spec.clusterIP}",
+    ]);
+    await eventually("the Service back to the stable version's 5 pods", async () => {
+      const slices = JSON.parse(
+        await cluster.kubectl([
+          "-n",
+          CANARY,
+          "get",
+          "endpointslices",
+          "-l",
+          "kubernetes.io/service-name=tcp-echo",
+          "-o",
+          "json",
+        ]),
+      );
+      const ready = slices.items.flatMap((s: { endpoints?: { conditions: { ready?: boolean } }[] }) =>
+        (s.endpoints ?? []).filter((e) => e.conditions.ready),
+      );
+      return ready.length === 5;
+    });
+    const run = await cluster.onNode(process.execPath, [
+      PROBER_CLI,
+      "--expect",
+      "0:100",
+      "--json",
+      `${clusterIp}:9000`,
+    ]);
+    const report = JSON.parse(run.stdout);
+    expect(report.verdict, report.reason).toBe("PASS");
   });
 });
