@@ -304,6 +304,27 @@ async function watchWhile(disturb: () => Promise<unknown>, after = 1000) {
   return { code, summary: events.at(-1), failed };
 }
 
+/** `kubectl rollout restart` of both versions' Deployments, until both have rolled out. */
+async function rollBoth() {
+  await cluster.kubectl([
+    "-n",
+    NAMESPACE,
+    "rollout",
+    "restart",
+    "deployment/tcp-echo-v1",
+    "deployment/tcp-echo-v2",
+  ]);
+  for (const version of ["v1", "v2"])
+    await cluster.kubectl([
+      "-n",
+      NAMESPACE,
+      "rollout",
+      "status",
+      `deployment/tcp-echo-${version}`,
+      "--timeout=120s",
+    ]);
+}
+
 describe("faults on the real node, as the prober reports them", { timeout: 300_000 }, () => {
   it("ends a watch with ERROR, naming the failed probes, when the only v2 pod is deleted", async () => {
     await release("upgrade", [
@@ -322,25 +343,7 @@ describe("faults on the real node, as the prober reports them", { timeout: 300_0
 
   it("loses no probe while both Deployments roll (the preStop sleep keeps a stopping pod serving)", async () => {
     await cluster.kubectl(["-n", NAMESPACE, "rollout", "status", "deployment/tcp-echo-v2", "--timeout=120s"]);
-    const { failed, summary } = await watchWhile(async () => {
-      await cluster.kubectl([
-        "-n",
-        NAMESPACE,
-        "rollout",
-        "restart",
-        "deployment/tcp-echo-v1",
-        "deployment/tcp-echo-v2",
-      ]);
-      for (const version of ["v1", "v2"])
-        await cluster.kubectl([
-          "-n",
-          NAMESPACE,
-          "rollout",
-          "status",
-          `deployment/tcp-echo-${version}`,
-          "--timeout=120s",
-        ]);
-    });
+    const { failed, summary } = await watchWhile(rollBoth);
     expect(failed, summary.reason).toBe(0);
     expect(summary.verdict, summary.reason).toBe("PASS");
   });
@@ -349,23 +352,7 @@ describe("faults on the real node, as the prober reports them", { timeout: 300_0
     const conversations = await Promise.all(
       Array.from({ length: 8 }, () => converse(cluster.nodeIp, cluster.gatewayPort)),
     );
-    await cluster.kubectl([
-      "-n",
-      NAMESPACE,
-      "rollout",
-      "restart",
-      "deployment/tcp-echo-v1",
-      "deployment/tcp-echo-v2",
-    ]);
-    for (const version of ["v1", "v2"])
-      await cluster.kubectl([
-        "-n",
-        NAMESPACE,
-        "rollout",
-        "status",
-        `deployment/tcp-echo-${version}`,
-        "--timeout=120s",
-      ]);
+    await rollBoth();
     const results = await Promise.all(conversations.map((c) => c.ended));
     for (const result of results) {
       expect(result.reset, JSON.stringify(result)).toBe(false);
