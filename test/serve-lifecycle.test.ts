@@ -36,6 +36,21 @@ describe("prober serve on SIGTERM", () => {
     expect(await serve.proc.exited).toBe(0);
   });
 
+  it("turns /healthz on the --health-listen thread to 503 as soon as the drain begins", async () => {
+    const serve = await startServe(["--drain-seconds", "10", "--health-listen", "127.0.0.1:0"]);
+    const healthUrl = `${serve.healthUrl}/healthz`;
+    expect((await fetch(healthUrl)).status).toBe(200);
+    const accepted = target.accepted.length;
+    const running = post(`${serve.url}/verify`, longCheck(target.port, 2));
+    await serve.proc.waitForLine((line) => line.includes('"msg":"serving"'), "serving");
+    while (target.accepted.length === accepted) await new Promise((resolve) => setTimeout(resolve, 20));
+    serve.proc.child.kill("SIGTERM");
+    await serve.proc.waitForLine((line) => line.includes('"msg":"draining"'), "draining");
+    expect((await fetch(healthUrl)).status).toBe(503);
+    expect((await running).status).toBe(200);
+    expect(await serve.proc.exited).toBe(0);
+  });
+
   it("answers a check still running when the drain time ends 503, and exits 0", async () => {
     const serve = await startServe(["--drain-seconds", "0.5"]);
     const running = post(`${serve.url}/verify`, longCheck(target.port, 5));

@@ -6,7 +6,13 @@ import { environmentConfig, parseOrExit, withCliConventions } from "../../common
 import { UsageError } from "../../common/cli-failure.js";
 import { parsePort } from "../../common/port-number.js";
 import { CAMPAIGN_DEFAULTS, FOLLOW_CHANGES_RATE } from "../campaign/index.js";
-import { createVerificationServer, parseTargetRule, TargetPolicy, TargetRuleError } from "../serve/index.js";
+import {
+  createVerificationServer,
+  parseTargetRule,
+  startHealthListener,
+  TargetPolicy,
+  TargetRuleError,
+} from "../serve/index.js";
 
 const PROGRAM = "prober serve";
 
@@ -63,6 +69,11 @@ const SERVE_OPTIONS = {
     default: 15,
     describe: "seconds a client may take to send a whole request (its headers: at most 10)",
   },
+  "health-listen": {
+    type: "string",
+    describe:
+      "also answer GET /healthz at HOST:PORT, on a thread of its own: within milliseconds even while a burst of checks holds the server's event loop; 503 while draining, or once that loop has not run for 10 s (off unless given)",
+  },
   "drain-seconds": {
     type: "number",
     default: 10,
@@ -97,6 +108,12 @@ function wholePositive(name: string, value: number): number {
   return value;
 }
 
+function hostAndPort(option: string, text: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(text);
+  if (!match) throw new UsageError(`invalid --${option} "${text}": expected HOST:PORT`);
+  return { host: (match[1] ?? match[2]) as string, port: parsePort(match[3] as string, { allowZero: true }) };
+}
+
 function settings(argv: string[]) {
   const args = parseArguments(argv);
   let token: string | undefined;
@@ -108,11 +125,12 @@ function settings(argv: string[]) {
     }
     if (token === "") throw new UsageError(`--token-file ${args.tokenFile} is empty`);
   }
-  const listen = args.listen ?? (token === undefined ? "127.0.0.1:8080" : "0.0.0.0:8080");
-  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(listen);
-  if (!match) throw new UsageError(`invalid --listen "${listen}": expected HOST:PORT`);
-  const host = (match[1] ?? match[2]) as string;
-  const port = parsePort(match[3] as string, { allowZero: true });
+  const { host, port } = hostAndPort(
+    "listen",
+    args.listen ?? (token === undefined ? "127.0.0.1:8080" : "0.0.0.0:8080"),
+  );
+  const health =
+    args.healthListen === undefined ? undefined : hostAndPort("health-listen", args.healthListen);
   if (!(args.maxCheckSeconds > 0)) throw new UsageError("invalid --max-check-seconds: must be a number > 0");
   if (!(args.maxRate > 0)) throw new UsageError("invalid --max-rate: must be a number > 0");
   if (!(args.requestTimeout > 0)) throw new UsageError("invalid --request-timeout: must be a number > 0");
@@ -138,6 +156,7 @@ function settings(argv: string[]) {
   return {
     host,
     port,
+    health,
     drainMs: args.drainSeconds * 1000,
     logLevel: args.logLevel,
     server: {
@@ -157,7 +176,14 @@ function settings(argv: string[]) {
 }
 
 export async function runServeCommand(argv: string[]): Promise<void> {
-  const { host, port, drainMs, logLevel, server: options } = parseOrExit(PROGRAM, () => settings(argv));
+  const {
+    host,
+    port,
+    health,
+    drainMs,
+    logLevel,
+    server: options,
+  } = parseOrExit(PROGRAM, () => settings(argv));
   const logger = pino({ level: logLevel, base: { program: PROGRAM } });
   const { http, drain } = createVerificationServer({ ...options, logger });
   await new Promise<void>((resolve, reject) => {
@@ -169,6 +195,9 @@ export async function runServeCommand(argv: string[]): Promise<void> {
   process.stdout.write(
     `${PROGRAM}: listening on ${shown}:${bound.port}${options.token ? " (bearer token required)" : ""}\n`,
   );
+  const healthListener = health && (await startHealthListener(health.host, health.port));
+  if (health && healthListener)
+    process.stdout.write(`${PROGRAM}: health on ${health.host}:${healthListener.port}\n`);
   const { rules } = options.targets;
   logger.info(
     { allowedTargets: rules === "any" ? "any" : rules.map((rule) => rule.text), limits: options.limits },
@@ -176,6 +205,7 @@ export async function runServeCommand(argv: string[]): Promise<void> {
   );
   const stop = () => {
     logger.info({ drainMs }, "draining");
+    healthListener?.setDraining();
     void drain(drainMs).then(() => process.exit(0));
   };
   process.once("SIGTERM", stop);

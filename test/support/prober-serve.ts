@@ -5,6 +5,8 @@ import { type RogueServer, rogueServer } from "./rogue-server.js";
 
 export interface ServeProcess {
   url: string;
+  /** The --health-listen listener's URL, when it was asked for. */
+  healthUrl: string | undefined;
   proc: TrackedProcess;
   /** Its peak resident memory so far, in MB (VmHWM). */
   peakRssMb(): number;
@@ -21,8 +23,12 @@ export async function startServe(args: string[] = []): Promise<ServeProcess> {
     "prober serve listening",
   );
   const port = /:(\d+)(?: |$)/.exec(line)?.[1];
+  const healthLine = args.includes("--health-listen")
+    ? await proc.waitForLine((l) => l.startsWith("prober serve: health on"), "prober serve health listener")
+    : undefined;
   return {
     url: `http://127.0.0.1:${port}`,
+    healthUrl: healthLine && `http://127.0.0.1:${/:(\d+)$/.exec(healthLine)?.[1]}`,
     proc,
     peakRssMb: () => {
       const status = readFileSync(`/proc/${proc.child.pid}/status`, "utf8");
