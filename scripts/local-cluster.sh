@@ -79,14 +79,10 @@ preflight() {
     refuse "the cluster's network ${HOST_IP%.*}.0/24 is already routed on this machine"
 }
 
+# Both build only what is missing (or pinned at another version), so this is cheap once built.
 build_tools() {
-  local missing=no tool
-  for tool in etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl; do
-    [ -x "$BIN/$tool" ] || missing=yes
-  done
-  [ $missing = no ] || "$repo/scripts/build-kube-tools.sh"
+  "$repo/scripts/build-kube-tools.sh"
   "$repo/scripts/build-cluster-tools.sh"
-  [ -f "$repo/.cache/crds/gateway-api-experimental-all.yaml" ] || "$repo/scripts/build-kube-tools.sh"
 }
 
 # A CA of the cluster's own, and an x509 client certificate for each component (its user and groups

@@ -80,6 +80,27 @@ function firstReply(host: string, port: number): Promise<string> {
   });
 }
 
+/** `prober --expect EXPECT --json` run on the node against the namespace's Service `tcp-echo` (its ClusterIP). */
+async function proberAtService(namespace: string, expect: string) {
+  const clusterIp = await cluster.kubectl([
+    "-n",
+    namespace,
+    "get",
+    "service",
+    "tcp-echo",
+    "-o",
+    "jsonpath={.spec.clusterIP}",
+  ]);
+  const run = await cluster.onNode(process.execPath, [
+    PROBER_CLI,
+    "--expect",
+    expect,
+    "--json",
+    `${clusterIp}:9000`,
+  ]);
+  return { code: run.code, report: JSON.parse(run.stdout) };
+}
+
 const gateway = () => `${cluster.nodeIp}:${cluster.gatewayPort}`;
 const kubeEnv = () => ({ KUBECONFIG: cluster.kubeconfig, KUBERNETES_SERVICE_HOST: "" });
 
@@ -256,25 +277,9 @@ describe("kube-proxy's split, test.target service: replicas make the weights", {
 
   it("FAILs 80:20 through the Service at one pod each, probed from the node", async () => {
     await release("upgrade", ["test.target=service", "versions.v1.replicas=1", "versions.v2.replicas=1"]);
-    const clusterIp = await cluster.kubectl([
-      "-n",
-      NAMESPACE,
-      "get",
-      "service",
-      "tcp-echo",
-      "-o",
-      "jsonpath={.spec.clusterIP}",
-    ]);
-    const run = await cluster.onNode(process.execPath, [
-      PROBER_CLI,
-      "--expect",
-      "80:20",
-      "--json",
-      `${clusterIp}:9000`,
-    ]);
-    const report = JSON.parse(run.stdout);
+    const { code, report } = await proberAtService(NAMESPACE, "80:20");
     expect(report.verdict, report.reason).toBe("FAIL");
-    expect(run.code).toBe(1);
+    expect(code).toBe(1);
   });
 });
 
@@ -540,15 +545,6 @@ describe("Argo Rollouts' own controller, each step verified by prober serve in t
     await rolloutReaches("Degraded", 300_000);
     const phases = await analysisRunPhases();
     expect(phases.filter((phase: string) => phase === "Failed")).toHaveLength(1);
-    const clusterIp = await cluster.kubectl([
-      "-n",
-      CANARY,
-      "get",
-      "service",
-      "tcp-echo",
-      "-o",
-      "jsonpath={.spec.clusterIP}",
-    ]);
     await eventually("the Service back to the stable version's 5 pods", async () => {
       const slices = JSON.parse(
         await cluster.kubectl([
@@ -567,14 +563,7 @@ describe("Argo Rollouts' own controller, each step verified by prober serve in t
       );
       return ready.length === 5;
     });
-    const run = await cluster.onNode(process.execPath, [
-      PROBER_CLI,
-      "--expect",
-      "0:100",
-      "--json",
-      `${clusterIp}:9000`,
-    ]);
-    const report = JSON.parse(run.stdout);
+    const { report } = await proberAtService(CANARY, "0:100");
     expect(report.verdict, report.reason).toBe("PASS");
   });
 });

@@ -62,7 +62,7 @@ export function useLocalCluster(): LocalCluster {
     get gatewayPort() {
       return Number(env.GATEWAY_PORT);
     },
-    kubectl: (args, stdin) => runTool(`${BIN_DIR}kubectl`, args, kubeEnv(), stdin),
+    kubectl: (args, stdin) => runTool(preparedTool("kubectl"), args, kubeEnv(), stdin),
     helm: (args) => runTool(preparedTool("helm"), args, kubeEnv()),
     onNode: async (command, args) => {
       const proc = spawnTracked("nsenter", [`--net=/run/netns/${env.NETNS}`, "--", command, ...args]);
@@ -71,5 +71,3 @@ export function useLocalCluster(): LocalCluster {
     },
   };
 }
-
-const BIN_DIR = fileURLToPath(new URL("../../.cache/bin/", import.meta.url));

@@ -4,7 +4,9 @@ import { fileURLToPath } from "node:url";
 const BIN = fileURLToPath(new URL("../../.cache/bin/", import.meta.url));
 
 /** Path of a tool built by scripts/prepare-test-host.sh; a clear failure when that script has not run. */
-export function preparedTool(name: "helm" | "istio-tcp-echo" | "kube-apiserver" | "etcd"): string {
+export function preparedTool(
+  name: "helm" | "istio-tcp-echo" | "kube-apiserver" | "etcd" | "kubectl",
+): string {
   const path = `${BIN}${name}`;
   if (!existsSync(path)) {
     throw new Error(`${path} is missing: run scripts/prepare-test-host.sh (the README's test command does)`);
