@@ -181,12 +181,12 @@ function statisticsMarkdown(statistics: StatisticsFigures): string[] {
   const lines = [
     "## Prober statistics (seeded simulation through the library, defaults: 99%, ±5 pp)",
     "",
-    "| situation | claim | runs | rate of the verdict named | 95% interval (Wilson) | median probes | 90th pct | median after the change |",
-    "|---|---|---|---|---|---|---|---|",
+    "| situation | claim | runs | rate of the verdict named | 95% interval (Wilson) | median probes | 90th pct | median after the change | PASS while outside the band [95%] |",
+    "|---|---|---|---|---|---|---|---|---|",
   ];
   for (const s of statistics.scenarios) {
     lines.push(
-      `| ${s.name} | ${s.claim} | ${s.runs} | ${s.verdict} ${pct(s.rate)} | [${pct(s.interval.lower)}, ${pct(s.interval.upper)}] | ${s.medianProbes} | ${s.p90Probes} | ${s.medianAfterChange ?? "-"} |`,
+      `| ${s.name} | ${s.claim} | ${s.runs} | ${s.verdict} ${pct(s.rate)} | [${pct(s.interval.lower)}, ${pct(s.interval.upper)}] | ${s.medianProbes} | ${s.p90Probes} | ${s.medianAfterChange ?? "-"} | ${s.passOutside ? `${pct(s.passOutside.rate)} [${pct(s.passOutside.interval.lower)}, ${pct(s.passOutside.interval.upper)}]` : "-"} |`,
     );
   }
   lines.push("", "| fixed-sample test for the same question | probes |", "|---|---|");

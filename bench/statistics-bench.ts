@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { type Scenario, simulateScenario, wilsonInterval } from "../devtools/campaign-simulation.js";
 import { freePort } from "../devtools/free-port.js";
 import { haproxyConfig, nginxConfig } from "../devtools/gateway-config.js";
-import { simulatedProbe } from "../devtools/simulated-probe.js";
+import { simulatedProbe, trueSharesAt } from "../devtools/simulated-probe.js";
 import { runProbeCampaign } from "../prober/campaign/probe-campaign.js";
 import { parseExpectation } from "../prober/expectations/expectation.js";
 import { runWatch } from "../prober/watch/split-watch.js";
@@ -27,6 +27,8 @@ export interface RateFigure {
   p90Probes: number;
   /** --wait runs whose split moved: median probes from the estimated change to the verdict. */
   medianAfterChange: number | null;
+  /** For a split that moves: the share of runs that PASSed while v1's true share was outside its band, with Wilson's interval. */
+  passOutside: { rate: number; interval: { lower: number; upper: number } } | null;
 }
 
 export interface StatisticsFigures {
@@ -58,12 +60,38 @@ export interface StatisticsBenchSettings {
 }
 
 const TRUE_8020 = { one: 0.8, two: 0.2 };
+
+/**
+ * Splits that drift instead of jumping: v1's share moves linearly from 90% or 100% to 70% over so many
+ * probes (gateway replicas taking new weights one after another), with and without --wait. A PASS is
+ * false when v1's true share at the probe that settled it is outside 75-85%; one given while the ramp
+ * crosses the band is a true one.
+ */
+const RAMPS = [false, true].flatMap((wait) =>
+  [0.9, 1].flatMap((from) =>
+    [200, 500, 1000, 2000, 5000].map((probes) => ({
+      name: `${wait ? "--wait, " : ""}ramp ${from * 100}:${Math.round((1 - from) * 100)} → 70:30 over ${probes} probes`,
+      claim: "PASS while outside the band ≤ 1%",
+      verdict: "PASS",
+      moving: true,
+      scenario: {
+        expect: "80:20",
+        followChanges: wait,
+        // --wait has no budget of its own; 3,000 probes past the ramp leave time to FAIL at 70:30.
+        maxProbes: wait ? probes + 3000 : 20_000,
+        split: [{ truth: { one: from, two: 1 - from }, to: { one: 0.7, two: 0.3 }, probes }],
+      },
+    })),
+  ),
+);
 const SCENARIOS: {
   name: string;
   claim: string;
   verdict: string;
   scenario: Scenario;
   afterChange?: boolean;
+  /** Also count the PASSes given while v1's true share at that probe was outside 80:20's band. */
+  moving?: boolean;
 }[] = [
   {
     name: "true 80:20",
@@ -202,6 +230,7 @@ const SCENARIOS: {
       split: [{ truth: { one: 1, two: 0 }, probes: old }, { truth: TRUE_8020 }],
     },
   })),
+  ...RAMPS,
 ];
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
@@ -209,9 +238,13 @@ const p90 = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(v
 
 async function rates(runs: number): Promise<RateFigure[]> {
   const figures: RateFigure[] = [];
-  for (const [i, { name, claim, verdict, scenario, afterChange }] of SCENARIOS.entries()) {
+  for (const [i, { name, claim, verdict, scenario, afterChange, moving }] of SCENARIOS.entries()) {
     const summary = await simulateScenario(scenario, runs, 1_000_000 * (i + 1));
     const hits = summary.verdicts[verdict] ?? 0;
+    const outside = summary.reports.filter(
+      (r) =>
+        r.verdict === "PASS" && Math.abs((trueSharesAt(scenario.split, r.probes - 1).one ?? 0) - 0.8) > 0.05,
+    ).length;
     const after = summary.reports
       .filter((r) => r.convergedAfterProbes !== null)
       .map((r) => r.probes - (r.convergedAfterProbes as number));
@@ -226,6 +259,7 @@ async function rates(runs: number): Promise<RateFigure[]> {
       medianProbes: summary.medianProbes,
       p90Probes: summary.p90Probes,
       medianAfterChange: afterChange && after.length > 0 ? median(after) : null,
+      passOutside: moving ? { rate: outside / runs, interval: wilsonInterval(outside, runs) } : null,
     });
   }
   return figures;

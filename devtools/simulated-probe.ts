@@ -2,10 +2,38 @@ import mt19937 from "@stdlib/random-base-mt19937";
 import type { ProbeOutcome } from "../prober/probe-outcome.js";
 import { pickBackend } from "../splitter/weighted-splitter.js";
 
-/** True shares by version prefix, and how many probes (in start order) they last; the last lasts forever. */
+/**
+ * True shares by version prefix, and how many probes (in start order) they last; the last lasts forever.
+ * With `to`, the shares move linearly from `truth` to `to` over the phase's probes (a ramp, as gateway
+ * replicas pick up new weights one after another), and stay at `to` if it is the last phase.
+ */
 export interface SimulatedPhase {
   truth: Record<string, number>;
+  to?: Record<string, number>;
   probes?: number;
+}
+
+/** The true shares of probe `probe` (from 0, in start order): its phase's truth, or a point on its ramp. */
+export function trueSharesAt(
+  split: Record<string, number> | SimulatedPhase[],
+  probe: number,
+): Record<string, number> {
+  const phases = Array.isArray(split) ? split : [{ truth: split }];
+  let phase = 0;
+  let from = 0;
+  let until = phases[0]?.probes ?? Infinity;
+  while (probe >= until && phase < phases.length - 1) {
+    phase += 1;
+    from = until;
+    until += phases[phase]?.probes ?? Infinity;
+  }
+  const { truth, to, probes } = phases[phase] as SimulatedPhase;
+  if (to === undefined) return truth;
+  const along = probes === undefined ? 1 : Math.min(1, (probe - from) / probes);
+  const prefixes = new Set([...Object.keys(truth), ...Object.keys(to)]);
+  return Object.fromEntries(
+    [...prefixes].map((prefix) => [prefix, (truth[prefix] ?? 0) * (1 - along) + (to[prefix] ?? 0) * along]),
+  );
 }
 
 export interface SimulationOptions {
@@ -30,21 +58,13 @@ export function simulatedProbe(
   options: SimulationOptions = {},
 ): () => Promise<ProbeOutcome> {
   const integers = mt19937.factory({ seed });
-  const phases = Array.isArray(split) ? split : [{ truth: split }];
-  const choices = phases.map(({ truth }) =>
-    Object.entries(truth).map(([prefix, weight]) => ({ prefix, weight })),
-  );
   let started = 0;
   return async () => {
-    let phase = 0;
-    let until = phases[0]?.probes ?? Infinity;
-    while (started >= until && phase < phases.length - 1) {
-      phase += 1;
-      until += phases[phase]?.probes ?? Infinity;
-    }
+    const shares = trueSharesAt(split, started);
     started += 1;
     const failed = options.errorRate !== undefined && integers() / 4294967296 < options.errorRate;
-    const { prefix } = pickBackend(choices[phase] ?? [], integers() / 4294967296) as { prefix: string };
+    const choices = Object.entries(shares).map(([prefix, weight]) => ({ prefix, weight }));
+    const { prefix } = pickBackend(choices, integers() / 4294967296) as { prefix: string };
     for (let turn = options.turns?.[prefix] ?? 0; turn > 0; turn--) await nextTurn();
     return failed
       ? { kind: "error", error: "reset", detail: "simulated", latencyMs: 0 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type Scenario, simulateScenario } from "../devtools/campaign-simulation.js";
+import { trueSharesAt } from "../devtools/simulated-probe.js";
 
 /**
  * Seeded simulations through the library at the CLI's defaults (99% confidence, ±5 pp, 20,000 probes).
@@ -130,5 +131,32 @@ describe("prober calibration while the split moves (1,000 seeded runs each)", ()
     expect(moved.verdicts.PASS).toBeGreaterThanOrEqual(297);
     const after = moved.reports.map((r) => r.probes - (r.convergedAfterProbes ?? 0)).sort((a, b) => a - b);
     expect(after[150]).toBeLessThanOrEqual(1.3 * still.medianProbes);
+  }, 600_000);
+});
+
+describe("prober calibration while the split ramps (300 seeded runs each; every ramp speed in the bench)", () => {
+  /** Runs PASSed while v1's true share at the probe that settled them was outside 80:20's band. */
+  async function passesOutside(scenario: Scenario, firstSeed: number): Promise<number> {
+    const result = await run(scenario, 300, firstSeed);
+    return result.reports.filter(
+      (r) =>
+        r.verdict === "PASS" && Math.abs((trueSharesAt(scenario.split, r.probes - 1).one ?? 0) - 0.8) > 0.05,
+    ).length;
+  }
+  // The ramp speed at which the segment's shares lag furthest behind: 30% of runs PASSed outside before
+  // the trend check. 1.5-2% since (bench); at most 3% here leaves room for binomial noise.
+  const RAMP_1000 = [{ truth: { one: 0.9, two: 0.1 }, to: { one: 0.7, two: 0.3 }, probes: 1000 }];
+
+  it("without --wait, PASSes with the split outside its band in at most 3% of runs of a ramp from 90:10 to 70:30 over 1,000 probes", async () => {
+    expect(await passesOutside({ expect: "80:20", split: RAMP_1000 }, 130_001)).toBeLessThanOrEqual(9);
+  }, 600_000);
+
+  it("with --wait, PASSes with the split outside its band in at most 3% of runs of the same ramp", async () => {
+    expect(
+      await passesOutside(
+        { expect: "80:20", split: RAMP_1000, followChanges: true, maxProbes: 3000 },
+        140_001,
+      ),
+    ).toBeLessThanOrEqual(9);
   }, 600_000);
 });

@@ -118,6 +118,19 @@ describe("judgeSplit", () => {
     expect(judgement.reason).toMatch(/the split may be moving/);
   });
 
+  it("holds back a PASS until the probes asked for by minProbes are in", () => {
+    const observation = seen({ one: 1600, two: 400 });
+    const judgement = judgeSplit(observation, { ...criteria("80:20"), minProbes: 3000 });
+    expect(judgement.verdict).toBe("INCONCLUSIVE");
+    expect(judgement.reason).toContain("a PASS needs 3000 probes (--min-probes)");
+    expect(judgeSplit(observation, { ...criteria("80:20"), minProbes: 2000 }).verdict).toBe("PASS");
+  });
+
+  it("FAILs before minProbes: the rule holds back only a PASS", () => {
+    const judgement = judgeSplit(seen({ one: 500, two: 500 }), { ...criteria("80:20"), minProbes: 3000 });
+    expect(judgement.verdict).toBe("FAIL");
+  });
+
   it("needs more evidence for a smaller alpha (a later segment of --wait)", () => {
     const observation = seen({ one: 600, two: 150 });
     expect(judgeSplit(observation, criteria("80:20")).verdict).toBe("PASS");

@@ -24,6 +24,11 @@ export interface CampaignOptions {
   concurrency?: number | undefined;
   /** Probe budget: the campaign ends INCONCLUSIVE if it has not settled by then (default 20,000; no limit with followChanges). */
   maxProbes?: number | undefined;
+  /**
+   * No PASS before the segment it rests on holds this many probes (default 0): a leak to a weight-0
+   * version of share q is then seen with probability 1 - (1 - q)^minProbes, and a slow ramp has time to show.
+   */
+  minProbes?: number | undefined;
   /** Time budget in milliseconds (with followChanges: how long to wait for the split to hold). */
   durationMs?: number | undefined;
   /** Cap on probes started per second; undefined for no cap (with followChanges: FOLLOW_CHANGES_RATE; Infinity for none). */
@@ -60,6 +65,7 @@ export const CAMPAIGN_DEFAULTS = {
   maxErrorRate: 0.01,
   concurrency: 16,
   maxProbes: 20_000,
+  minProbes: 0,
   durationMs: 60_000,
   connectTimeoutMs: 2000,
   timeoutMs: 2000,
@@ -106,6 +112,11 @@ export function resolveCampaignOptions(options: CampaignOptions): ResolvedCampai
   check("maxErrorRate", maxErrorRate >= 0 && maxErrorRate < 1, "a fraction >= 0 and < 1");
   check("concurrency", Number.isInteger(concurrency) && concurrency > 0, "a whole number > 0");
   check("maxProbes", Number.isInteger(maxProbes) && maxProbes > 0, "a whole number > 0");
+  check(
+    "minProbes",
+    Number.isInteger(resolved.minProbes) && resolved.minProbes >= 0 && resolved.minProbes <= maxProbes,
+    "a whole number from 0 to the probe budget",
+  );
   check(
     "durationMs",
     durationMs > 0 && durationMs <= LONGEST_TIMER_MS,

@@ -41,6 +41,11 @@ const CHECK_OPTIONS = {
     type: "number",
     describe: "probe budget (default 20000; none with --wait)",
   },
+  "min-probes": {
+    type: "number",
+    describe:
+      "no PASS before this many probes (default 0): to catch a rare leak to a weight-0 version, or let a slow ramp show (docs/statistics.md)",
+  },
   duration: { type: "number", describe: "time budget in seconds (default 60)" },
   wait: {
     type: "number",
@@ -96,6 +101,7 @@ function campaignOptions(args: Arguments, source: ExpectationSource): CampaignOp
     maxErrorRate: args.maxErrorRate,
     concurrency: args.concurrency,
     maxProbes: args.maxProbes,
+    minProbes: args.minProbes,
     durationMs: (args.wait ?? args.duration ?? CAMPAIGN_DEFAULTS.durationMs / 1000) * 1000,
     rate: args.rate,
     connectTimeoutMs: args.connectTimeout * 1000,

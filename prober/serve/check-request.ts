@@ -45,6 +45,7 @@ interface CheckRequest {
   tolerance?: unknown;
   maxErrorRate?: unknown;
   maxProbes?: unknown;
+  minProbes?: unknown;
   concurrency?: unknown;
   rate?: unknown;
   timeout?: unknown;
@@ -63,6 +64,7 @@ const KNOWN = new Set([
   "tolerance",
   "maxErrorRate",
   "maxProbes",
+  "minProbes",
   "concurrency",
   "rate",
   "timeout",
@@ -158,6 +160,7 @@ export function checkOptions(request: unknown, limits: CheckLimits): CampaignOpt
       tolerance: number("tolerance", body.tolerance),
       maxErrorRate: number("maxErrorRate", body.maxErrorRate),
       maxProbes: capped("maxProbes", body.maxProbes, limits.maxProbes, "--max-probes"),
+      minProbes: number("minProbes", body.minProbes),
       concurrency: capped("concurrency", body.concurrency, limits.maxConcurrency, "--max-concurrency"),
       rate: capped("rate", body.rate, limits.maxRate, "--max-rate"),
       timeoutMs: secondsToMs("timeout"),

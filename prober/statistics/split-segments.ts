@@ -2,12 +2,17 @@ import type { ProbeOutcome } from "../probe-outcome.js";
 import { ChangeDetector, DEFAULT_CHANGE_DETECTOR } from "./change-detector.js";
 import { countIn, countOutcome, emptyObservation } from "./observation.js";
 import { SegmentHalves } from "./segment-halves.js";
+import { SegmentTrend } from "./segment-trend.js";
 import {
   judgeSplit,
   type SplitCriteria,
   type SplitJudgement,
   type SplitObservation,
 } from "./split-verdict.js";
+
+/** Trend (z²/2 nats) that holds back a PASS in the run's first segment, and in those after a change (docs/statistics.md). */
+export const TREND_THRESHOLD = 2;
+export const TREND_THRESHOLD_AFTER_CHANGE = 0.5;
 
 /** One stretch of the run over which the split is taken to be fixed. */
 export interface Segment {
@@ -21,6 +26,8 @@ export interface Segment {
   judgement: SplitJudgement;
   /** Whether its halves disagree, checkpoint by checkpoint. */
   halves: SegmentHalves;
+  /** Whether its shares move steadily from its first reply to its last. */
+  trend: SegmentTrend;
   /** Why it ended: a change of the split was detected, its evidence contradicted itself, or what is expected changed. */
   endedBy: "change" | "contradiction" | "expectation" | undefined;
   /** For a segment begun by a detected change: the estimated change point (probe number and ms). */
@@ -84,6 +91,7 @@ export class SegmentedSplitTest {
     const segment = this.current;
     const { observation } = segment;
     const category = countOutcome(observation, this.criteria.expected.labels, outcome);
+    if (category < this.criteria.expected.labels.length) segment.trend.add(category);
     const index = this.probes - segment.startProbe;
     this.probes += 1;
     this.lastStartedMs = startedMs;
@@ -115,9 +123,10 @@ export class SegmentedSplitTest {
     segment.judgement = judgeSplit(segment.observation, this.criteria, {
       previous: segment.judgement,
       alpha: segment.alpha,
-      unsteady: segment.halves.differAt(
-        this.criteria.expected.labels.map((label) => countIn(segment.observation.counts, label)),
-      ),
+      unsteady:
+        segment.halves.differAt(
+          this.criteria.expected.labels.map((label) => countIn(segment.observation.counts, label)),
+        ) || segment.trend.statistic() > this.trendThreshold(),
     });
     if (
       this.followChanges &&
@@ -129,6 +138,16 @@ export class SegmentedSplitTest {
       this.startSegment(this.probes, this.lastStartedMs, undefined);
     }
     return this.current.judgement;
+  }
+
+  /**
+   * The trend above which a PASS is held back. A split that ramps makes the segment's shares lag behind the
+   * current ones, and a PASS near a checkpoint where the trend happens to look flat would rest on the lag.
+   * After a change the split is known to be in motion (replicas take new weights one after another), and
+   * a segment of a ramp looks much like a still split for the 800 probes of a PASS: held back more readily.
+   */
+  private trendThreshold(): number {
+    return this.segments.length === 1 ? TREND_THRESHOLD : TREND_THRESHOLD_AFTER_CHANGE;
   }
 
   /** The split the run is judged against from now on (a followed cluster object changed): a new segment. */
@@ -164,6 +183,7 @@ export class SegmentedSplitTest {
       observation,
       judgement: judgeSplit(observation, this.criteria),
       halves: new SegmentHalves(),
+      trend: new SegmentTrend(this.criteria.expected.labels.length),
       endedBy: undefined,
       changeAtProbe: change?.atProbe,
       changeAtMs: change?.atMs,

@@ -29,6 +29,8 @@ export interface SplitCriteria {
   tolerance: number;
   /** Largest share of failed probes that still gives a PASS or FAIL verdict. */
   maxErrorRate: number;
+  /** No PASS before this many probes (0 or undefined: none required). */
+  minProbes?: number | undefined;
 }
 
 /**
@@ -125,7 +127,7 @@ export interface JudgementContext {
   previous?: SplitJudgement | undefined;
   /** The error budget of this segment (default 1 - confidence; spent over segments with --wait). */
   alpha?: number | undefined;
-  /** The counts disagree between the segment's halves: hold back a PASS, which may rest on a blend of two splits. */
+  /** The counts disagree between the segment's halves or drift along it: hold back a PASS, which may rest on a blend of two splits or lag behind a ramp. */
   unsteady?: boolean | undefined;
 }
 
@@ -227,6 +229,7 @@ interface Findings {
   criteria: SplitCriteria;
   versions: VersionEvidence[];
   replies: number;
+  probes: number;
   unexpectedReplies: number;
   failedProbes: number;
   errorRate: number;
@@ -286,7 +289,15 @@ function composeVerdict(findings: Findings): [Verdict, string, boolean] {
   if (inside && findings.unsteady) {
     return [
       "INCONCLUSIVE",
-      `the shares differ between the first and second half of the ${replies} replies: the split may be moving`,
+      `the shares moved during the ${replies} replies (their halves differ, or they drift from first to last): the split may be moving`,
+      false,
+    ];
+  }
+  const minProbes = criteria.minProbes ?? 0;
+  if (inside && findings.probes < minProbes) {
+    return [
+      "INCONCLUSIVE",
+      `every version within ±${(tolerance * 100).toFixed(1)} pp of its weight after ${replies} replies, but a PASS needs ${minProbes} probes (--min-probes)`,
       false,
     ];
   }
@@ -349,6 +360,7 @@ export function judgeSplit(
     criteria,
     versions,
     replies,
+    probes,
     unexpectedReplies,
     failedProbes,
     errorRate,
