@@ -9,6 +9,7 @@ export interface Scenario {
   simulation?: SimulationOptions;
   concurrency?: number;
   maxProbes?: number;
+  minProbes?: number;
   followChanges?: boolean;
   stopWhenSettled?: boolean;
   confidence?: number;
@@ -37,6 +38,7 @@ export async function simulateScenario(
         expected: parseExpectation(scenario.expect),
         concurrency: scenario.concurrency ?? 1,
         maxProbes: scenario.maxProbes,
+        minProbes: scenario.minProbes,
         durationMs: 600_000,
         followChanges: scenario.followChanges,
         // Simulated probes take no time: no rate cap, whatever --wait's default.

@@ -58,6 +58,14 @@ describe("prober against tcp-echo servers behind a weighted splitter", () => {
     expect(code).toBe(2);
   });
 
+  it("does not PASS before --min-probes probes, and PASSes once they are in", async () => {
+    route(80, 20);
+    const { code, report } = await runProberJson(["--expect", "80:20", "--min-probes", "3000", target]);
+    expect(report.verdict).toBe("PASS");
+    expect(code).toBe(0);
+    expect(report.probes).toBeGreaterThanOrEqual(3000);
+  });
+
   it("FAILs when a weight-0 version answers", async () => {
     route(90, 10);
     const { code, report } = await runProberJson(["--expect", "100:0", target]);
@@ -442,6 +450,11 @@ describe("prober usage errors (exit code 64, one line on stderr)", () => {
       "both --wait and --duration",
       ["--expect", "80:20", "--wait", "30", "--duration", "5", "127.0.0.1:9"],
       /give either --wait or --duration/,
+    ],
+    [
+      "a --min-probes above the probe budget",
+      ["--expect", "80:20", "--min-probes", "500", "-n", "100", "127.0.0.1:9"],
+      /invalid --min-probes: must be a whole number from 0 to the probe budget/,
     ],
     [
       "a wait of 0",

@@ -43,6 +43,13 @@ for (const kind of ["nginx", "haproxy"] as const) {
       expect(report.target).toBe(target);
     });
 
+    it("POST /verify holds back the PASS until minProbes probes are in", async () => {
+      const body = JSON.stringify({ target, expect: "80:20", minProbes: 2500 });
+      const report = await json(await post(`${serve.url}/verify`, body));
+      expect(report.verdict, report.reason).toBe("PASS");
+      expect(report.probes).toBeGreaterThanOrEqual(2500);
+    });
+
     it("POST /verify answers 200 for a FAIL too: the verdict is in the body, for a jsonPath such as {$.verdict}", async () => {
       const response = await post(`${serve.url}/verify`, JSON.stringify({ target, expect: "50:50" }));
       expect(response.status).toBe(200);
