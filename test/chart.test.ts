@@ -371,6 +371,17 @@ describe("chart prober service, safe by default", () => {
     ]);
   });
 
+  it("points the kubelet's readiness and liveness probes at the health listener, not the check port", async () => {
+    const objects = await serving();
+    const pod = ofKind(objects, "Deployment").find((d) => d.metadata.name.endsWith("-prober"))?.spec.template
+      .spec;
+    const container = pod.containers[0];
+    expect(argAfter(container.args, "--health-listen")).toBe("0.0.0.0:8081");
+    expect(container.ports).toContainEqual({ name: "health", containerPort: 8081 });
+    expect(container.readinessProbe.httpGet).toEqual({ path: "/healthz", port: "health" });
+    expect(container.livenessProbe.httpGet).toEqual({ path: "/healthz", port: "health" });
+  });
+
   it("passes the caps a request cannot raise", async () => {
     const args = serveArgs(await serving(["proberService.maxRate=200"]));
     expect([
