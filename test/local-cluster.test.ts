@@ -503,6 +503,85 @@ const analysisRunPhases = async () =>
     (run: { status?: { phase?: string } }) => run.status?.phase,
   );
 
+/**
+ * AnalysisRuns made from the chart's web AnalysisTemplate (its token argument from the chart's Secret),
+ * the check's body given `body`; `errorLimit` 0 ends a run at its first Error measurement, `timeoutSeconds`
+ * is Argo's HTTP timeout. Argo's controller runs them as it runs a Rollout's analysis step.
+ */
+async function webAnalysisRuns(
+  prefix: string,
+  count: number,
+  body: Record<string, unknown>,
+  options: { errorLimit?: number; timeoutSeconds?: number } = {},
+): Promise<string[]> {
+  const template = JSON.parse(
+    await cluster.kubectl(["-n", CANARY, "get", "analysistemplate", "tcp-echo-split-web", "-o", "json"]),
+  );
+  const [split] = template.spec.metrics;
+  split.provider.web.jsonBody = { ...split.provider.web.jsonBody, ...body };
+  if (options.timeoutSeconds !== undefined) split.provider.web.timeoutSeconds = options.timeoutSeconds;
+  if (options.errorLimit !== undefined) split.consecutiveErrorLimit = options.errorLimit;
+  const names = Array.from({ length: count }, (_, i) => `${prefix}-${i + 1}`);
+  const runs = names.map((name) => ({
+    apiVersion: "argoproj.io/v1alpha1",
+    kind: "AnalysisRun",
+    metadata: { name, namespace: CANARY },
+    spec: {
+      args: [
+        ...template.spec.args.filter((arg: { name: string }) => arg.name === "token"),
+        { name: "target", value: "tcp-echo:9000" },
+        { name: "expect", value: "0:100" },
+      ],
+      metrics: [split],
+    },
+  }));
+  await cluster.kubectl(
+    ["apply", "-f", "-"],
+    JSON.stringify({ apiVersion: "v1", kind: "List", items: runs }),
+  );
+  return names;
+}
+
+/** Each AnalysisRun once every one of them has ended, as Argo's controller recorded it. */
+async function endedAnalysisRuns(names: string[]) {
+  let runs: {
+    status?: { phase?: string; metricResults?: { measurements?: { phase: string; message?: string }[] }[] };
+  }[] = [];
+  await eventually(
+    () => `AnalysisRuns ${names.join(", ")} ended (${runs.map((run) => run.status?.phase).join(", ")})`,
+    async () => {
+      runs = await Promise.all(
+        names.map(async (name) =>
+          JSON.parse(await cluster.kubectl(["-n", CANARY, "get", "analysisrun", name, "-o", "json"])),
+        ),
+      );
+      return runs.every((run) =>
+        ["Successful", "Failed", "Error", "Inconclusive"].includes(run.status?.phase ?? ""),
+      );
+    },
+    180_000,
+  );
+  return runs.map((run) => ({
+    phase: run.status?.phase,
+    measurements: run.status?.metricResults?.[0]?.measurements ?? [],
+  }));
+}
+
+/** prober serve's log lines (pino JSON) since `since`, an RFC 3339 time. */
+async function serveLog(since: string): Promise<Record<string, unknown>[]> {
+  const text = await cluster.kubectl([
+    "-n",
+    CANARY,
+    "logs",
+    "deploy/tcp-echo-prober",
+    `--since-time=${since}`,
+  ]);
+  return text
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line));
+}
+
 describe("Argo Rollouts' own controller, each step verified by prober serve in the cluster", {
   timeout: 420_000,
 }, () => {
@@ -565,5 +644,46 @@ describe("Argo Rollouts' own controller, each step verified by prober serve in t
     });
     const { report } = await proberAtService(CANARY, "0:100");
     expect(report.verdict, report.reason).toBe("PASS");
+  });
+
+  it("leaves the reason of a refused check in prober serve's log, where Argo records only the status", async () => {
+    const since = new Date().toISOString();
+    const names = await webAnalysisRuns("refused", 1, { expect: "eighty" }, { errorLimit: 0 });
+    const [run] = await endedAnalysisRuns(names);
+    expect(run?.phase).toBe("Error");
+    expect(run?.measurements.map((m) => m.message).join(" ")).toMatch(/400/);
+    const refusals = (await serveLog(since)).filter((line) => line.msg === "refused");
+    expect(refusals.map((line) => line.error)).toContainEqual(
+      expect.stringContaining('"eighty" is not a weight'),
+    );
+  });
+
+  it("ends six AnalysisRuns at once Successful against a server that runs four checks at a time", async () => {
+    const since = new Date().toISOString();
+    // Each check lasts at least 5 s (500 probes at 100 a second), so all six overlap.
+    const names = await webAnalysisRuns("crowd", 6, { rate: 100, minProbes: 500, wait: 7 });
+    const runs = await endedAnalysisRuns(names);
+    expect(runs.map((run) => run.phase)).toEqual(Array(6).fill("Successful"));
+    const tooMany = (await serveLog(since)).filter((line) => line.reason === "too_many");
+    expect(
+      tooMany.length,
+      "no check was refused: the runs did not exceed the server's limit",
+    ).toBeGreaterThan(0);
+  });
+
+  it("stops the check of a caller that gives up: Argo's 2 s timeout ends an 8 s check", async () => {
+    const since = new Date().toISOString();
+    // 50:50 never holds at the Service (all v2): the check would run its whole wait of 8 s.
+    const names = await webAnalysisRuns(
+      "abandoned",
+      1,
+      { expect: "50:50", wait: 8 },
+      { errorLimit: 0, timeoutSeconds: 2 },
+    );
+    const [run] = await endedAnalysisRuns(names);
+    expect(run?.phase).toBe("Error");
+    const checks = (await serveLog(since)).filter((line) => line.msg === "check");
+    expect(checks).toHaveLength(1);
+    expect(checks[0]?.durationMs as number).toBeLessThan(6000);
   });
 });

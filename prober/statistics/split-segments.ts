@@ -10,7 +10,7 @@ import {
   type SplitObservation,
 } from "./split-verdict.js";
 
-/** Trend (z²/2 nats) that holds back a PASS in the run's first segment, and in those after a change (docs/statistics.md). */
+/** Trend (z²/2 nats) that holds back a PASS in the run's first segment, and in every later one (docs/statistics.md). */
 export const TREND_THRESHOLD = 2;
 export const TREND_THRESHOLD_AFTER_CHANGE = 0.5;
 
@@ -143,8 +143,9 @@ export class SegmentedSplitTest {
   /**
    * The trend above which a PASS is held back. A split that ramps makes the segment's shares lag behind the
    * current ones, and a PASS near a checkpoint where the trend happens to look flat would rest on the lag.
-   * After a change the split is known to be in motion (replicas take new weights one after another), and
-   * a segment of a ramp looks much like a still split for the 800 probes of a PASS: held back more readily.
+   * In a later segment (after a change, a contradiction or new weights) the split is known to be in motion
+   * (replicas take new weights one after another), and a stretch of a ramp looks much like a still split
+   * over the 800 probes of a PASS: there it is held back more readily.
    */
   private trendThreshold(): number {
     return this.segments.length === 1 ? TREND_THRESHOLD : TREND_THRESHOLD_AFTER_CHANGE;
