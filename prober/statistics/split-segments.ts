@@ -12,7 +12,7 @@ import {
 
 /** Trend (z²/2 nats) that holds back a PASS in the run's first segment, and in every later one (docs/statistics.md). */
 export const TREND_THRESHOLD = 2;
-export const TREND_THRESHOLD_AFTER_CHANGE = 0.5;
+export const TREND_THRESHOLD_AFTER_CHANGE = 1;
 
 /** One stretch of the run over which the split is taken to be fixed. */
 export interface Segment {
