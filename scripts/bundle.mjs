@@ -18,7 +18,9 @@ for (const file of ["uPlot.iife.min.js", "uPlot.min.css"])
 copyFileSync("server/wasm/reply-kernel.wasm", "bundle/bin/wasm/reply-kernel.wasm");
 // Extensionless files are ESM only under a package.json that says so.
 writeFileSync("bundle/package.json", '{ "type": "module" }\n');
-for (const [name, entry] of Object.entries(programs)) {
+// prober serve --health-listen runs this file on a thread of its own, loaded from beside the prober.
+const workers = { "health-worker.js": "dist/prober/serve/health-worker.js" };
+for (const [name, entry] of Object.entries({ ...programs, ...workers })) {
   await build({
     entryPoints: [entry],
     outfile: `bundle/bin/${name}`,

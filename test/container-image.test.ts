@@ -93,6 +93,24 @@ describe("container image", () => {
     });
   }
 
+  it("runs prober serve with /healthz on its own thread, as the chart's pod does", async () => {
+    const container = await new ImageContainer()
+      .withEntrypoint(["prober"])
+      .withCommand([
+        "serve",
+        ...["--listen", "0.0.0.0:8080", "--health-listen", "0.0.0.0:8081", "--allow-any-target"],
+      ])
+      .withExposedPorts(8080, 8081)
+      .withWaitStrategy(Wait.forLogMessage(/health on 0\.0\.0\.0:8081/))
+      .start();
+    try {
+      const response = await fetch(`http://${container.getHost()}:${container.getMappedPort(8081)}/healthz`);
+      expect(response.status).toBe(200);
+    } finally {
+      await container.stop();
+    }
+  });
+
   it("runs as a non-root numeric user", async () => {
     const container = await startServer(["9000", "one"]);
     const { output } = await container.exec(["id", "-u"]);
