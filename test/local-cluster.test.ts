@@ -570,7 +570,7 @@ async function endedAnalysisRuns(names: string[]) {
   }));
 }
 
-/** prober serve's log lines (pino JSON) since `since`, an RFC 3339 time. */
+/** prober serve's log lines (pino JSON: `time` in ms) from `since`, an RFC 3339 time, on to the millisecond. */
 async function serveLog(since: string): Promise<Record<string, unknown>[]> {
   const text = await cluster.kubectl([
     "-n",
@@ -582,7 +582,8 @@ async function serveLog(since: string): Promise<Record<string, unknown>[]> {
   return text
     .split("\n")
     .filter((line) => line.startsWith("{"))
-    .map((line) => JSON.parse(line));
+    .map((line) => JSON.parse(line))
+    .filter((line) => line.time >= Date.parse(since));
 }
 
 describe("Argo Rollouts' own controller, each step verified by prober serve in the cluster", {
