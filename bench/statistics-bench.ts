@@ -3,10 +3,15 @@ import { once } from "node:events";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Scenario, simulateScenario, wilsonInterval } from "../devtools/campaign-simulation.js";
+import {
+  passesOutsideBand,
+  type Scenario,
+  simulateScenario,
+  wilsonInterval,
+} from "../devtools/campaign-simulation.js";
 import { freePort } from "../devtools/free-port.js";
 import { haproxyConfig, nginxConfig } from "../devtools/gateway-config.js";
-import { simulatedProbe, trueSharesAt } from "../devtools/simulated-probe.js";
+import { simulatedProbe } from "../devtools/simulated-probe.js";
 import { runProbeCampaign } from "../prober/campaign/probe-campaign.js";
 import { parseExpectation } from "../prober/expectations/expectation.js";
 import { runWatch } from "../prober/watch/split-watch.js";
@@ -241,10 +246,7 @@ async function rates(runs: number): Promise<RateFigure[]> {
   for (const [i, { name, claim, verdict, scenario, afterChange, moving }] of SCENARIOS.entries()) {
     const summary = await simulateScenario(scenario, runs, 1_000_000 * (i + 1));
     const hits = summary.verdicts[verdict] ?? 0;
-    const outside = summary.reports.filter(
-      (r) =>
-        r.verdict === "PASS" && Math.abs((trueSharesAt(scenario.split, r.probes - 1).one ?? 0) - 0.8) > 0.05,
-    ).length;
+    const outside = passesOutsideBand(scenario.split, summary.reports);
     const after = summary.reports
       .filter((r) => r.convergedAfterProbes !== null)
       .map((r) => r.probes - (r.convergedAfterProbes as number));

@@ -1,6 +1,11 @@
 import { type CampaignReport, runProbeCampaign } from "../prober/campaign/probe-campaign.js";
 import { parseExpectation } from "../prober/expectations/expectation.js";
-import { type SimulatedPhase, type SimulationOptions, simulatedProbe } from "./simulated-probe.js";
+import {
+  type SimulatedPhase,
+  type SimulationOptions,
+  simulatedProbe,
+  trueSharesAt,
+} from "./simulated-probe.js";
 
 /** One simulated situation: what is expected, what the gateway really does, and how the prober runs. */
 export interface Scenario {
@@ -68,4 +73,20 @@ export function wilsonInterval(hits: number, runs: number): { lower: number; upp
   const centre = (p + (z * z) / (2 * runs)) / (1 + (z * z) / runs);
   const half = (z / (1 + (z * z) / runs)) * Math.sqrt((p * (1 - p)) / runs + (z * z) / (4 * runs * runs));
   return { lower: Math.max(0, centre - half), upper: Math.min(1, centre + half) };
+}
+
+/**
+ * The runs that PASSed while the true share of `label` at the probe that settled them was outside
+ * [share - tolerance, share + tolerance]: false PASSes of a split that moves (a PASS while it crosses the
+ * band is a true one). Measured at the last probe counted, which is the settling one at one in flight.
+ */
+export function passesOutsideBand(
+  split: Scenario["split"],
+  reports: CampaignReport[],
+  { label = "one", share = 0.8, tolerance = 0.05 } = {},
+): number {
+  return reports.filter(
+    (r) =>
+      r.verdict === "PASS" && Math.abs((trueSharesAt(split, r.probes - 1)[label] ?? 0) - share) > tolerance,
+  ).length;
 }
