@@ -664,8 +664,9 @@ describe("Argo Rollouts' own controller, each step verified by prober serve in t
 
   it("ends six AnalysisRuns at once Successful against a server that runs four checks at a time", async () => {
     const since = new Date().toISOString();
-    // Each check lasts at least 5 s (500 probes at 100 a second), so all six overlap.
-    const names = await webAnalysisRuns("crowd", 6, { rate: 100, minProbes: 500, wait: 7 });
+    // Each check lasts at least 4 s (400 probes at 100 a second), so all six overlap; its wait of 8 s
+    // leaves room for a loaded node (at 500 probes and 7 s, one run ended Inconclusive beside the suite).
+    const names = await webAnalysisRuns("crowd", 6, { rate: 100, minProbes: 400, wait: 8 });
     const runs = await endedAnalysisRuns(names);
     expect(runs.map((run) => run.phase)).toEqual(Array(6).fill("Successful"));
     const tooMany = (await serveLog(since)).filter((line) => line.reason === "too_many");
