@@ -11,8 +11,8 @@ import {
 } from "./split-verdict.js";
 
 /** Trend (z²/2 nats) that holds back a PASS in the run's first segment, and in every later one (docs/statistics.md). */
-export const TREND_THRESHOLD = 2;
-export const TREND_THRESHOLD_AFTER_CHANGE = 1;
+const TREND_THRESHOLD = 2;
+const TREND_THRESHOLD_AFTER_CHANGE = 1;
 
 /** One stretch of the run over which the split is taken to be fixed. */
 export interface Segment {
