@@ -3,6 +3,7 @@ import { runProbeCampaign } from "../prober/campaign/probe-campaign.js";
 import { parseExpectation } from "../prober/expectations/expectation.js";
 import { type EchoServerProcess, startEchoServerProcess } from "./support/echo-server-process.js";
 import { type GatewayReplicas, startGatewayReplicas } from "./support/gateway-replicas.js";
+import { versionBackends } from "./support/two-version-gateway.js";
 
 /**
  * A split that drifts instead of jumping, end to end: five nginx replicas (each an exact weighted-random
@@ -16,12 +17,7 @@ describe("prober --wait through gateway replicas that take new weights one after
   const REPLICAS = 5;
   const RELOAD_EVERY = 200;
   let servers: EchoServerProcess[] = [];
-  const backends = (one: number, two: number) =>
-    servers.map((server, i) => ({
-      name: `v${i + 1}`,
-      port: server.ports[0] as number,
-      weight: [one, two][i] ?? 0,
-    }));
+  const backends = (one: number, two: number) => versionBackends(servers, [one, two]);
 
   beforeAll(async () => {
     servers = await Promise.all([startEchoServerProcess("0", "one"), startEchoServerProcess("0", "two")]);
