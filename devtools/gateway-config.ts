@@ -1,6 +1,8 @@
-/** A backend of a generated gateway config: a tcp-echo version on loopback with its weight. */
+/** A backend of a generated gateway config: a tcp-echo server with its weight. */
 export interface GatewayBackend {
   name: string;
+  /** Where the backend listens; loopback unless given (a pod's address on the local cluster's node). */
+  host?: string;
   port: number;
   weight: number;
 }
@@ -12,11 +14,12 @@ export interface GatewayBackend {
  */
 export type HaproxyBalance = "roundrobin" | "random";
 
-/** HAProxy (`mode tcp`) listening on loopback `port`, in front of the backends. */
+/** HAProxy (`mode tcp`) listening on `listenHost` (loopback by default) `port`, in front of the backends. */
 export function haproxyConfig(
   port: number,
   backends: GatewayBackend[],
   balance: HaproxyBalance = "random",
+  listenHost = "127.0.0.1",
 ): string {
   return [
     "global",
@@ -27,17 +30,22 @@ export function haproxyConfig(
     "  timeout client 60s",
     "  timeout server 60s",
     "frontend tcp_echo",
-    `  bind 127.0.0.1:${port}`,
+    `  bind ${listenHost}:${port}`,
     "  default_backend versions",
     "backend versions",
     `  balance ${balance}`,
-    ...backends.map((b) => `  server ${b.name} 127.0.0.1:${b.port} weight ${b.weight}`),
+    ...backends.map((b) => `  server ${b.name} ${b.host ?? "127.0.0.1"}:${b.port} weight ${b.weight}`),
     "",
   ].join("\n");
 }
 
-/** nginx's stream module listening on loopback `port`; `dir` holds its pid file. */
-export function nginxConfig(dir: string, port: number, backends: GatewayBackend[]): string {
+/** nginx's stream module listening on `listenHost` (loopback by default) `port`; `dir` holds its pid file. */
+export function nginxConfig(
+  dir: string,
+  port: number,
+  backends: GatewayBackend[],
+  listenHost = "127.0.0.1",
+): string {
   return [
     "load_module /usr/lib/nginx/modules/ngx_stream_module.so;",
     "daemon off;",
@@ -53,11 +61,12 @@ export function nginxConfig(dir: string, port: number, backends: GatewayBackend[
     // max_fails=0: no passive health check, as Envoy's TCP proxy without outlier detection; a dead
     // backend keeps its share of connections (each fails) instead of leaving the split.
     ...backends.map(
-      (b) => `    server 127.0.0.1:${b.port} ${b.weight > 0 ? `weight=${b.weight} max_fails=0` : "down"};`,
+      (b) =>
+        `    server ${b.host ?? "127.0.0.1"}:${b.port} ${b.weight > 0 ? `weight=${b.weight} max_fails=0` : "down"};`,
     ),
     "  }",
     "  server {",
-    `    listen 127.0.0.1:${port};`,
+    `    listen ${listenHost}:${port};`,
     "    proxy_pass versions;",
     // Like Envoy's TCP proxy (one connect attempt), a dead backend fails the connection.
     "    proxy_next_upstream off;",

@@ -27,9 +27,16 @@ const RELOAD_ATTEMPTS = 20;
 /** What each gateway prints once a (re)loaded configuration is serving. */
 const READY = { haproxy: /Loading success/, nginx: /start worker process/ };
 
+/** Where a gateway runs: `launcher` prefixes its command (nsenter into the local cluster's node, say). */
+export interface GatewayPlacement {
+  listenHost?: string;
+  launcher?: string[];
+}
+
 export async function startGateway(
   kind: "haproxy" | "nginx",
   backends: GatewayBackend[],
+  { listenHost = "127.0.0.1", launcher = [] }: GatewayPlacement = {},
 ): Promise<L4Gateway> {
   const dir = mkdtempSync(join(tmpdir(), `tcp-echo-${kind}-`));
   const configPath = join(dir, `${kind}.conf`);
@@ -38,14 +45,19 @@ export async function startGateway(
     const write = (next: GatewayBackend[]) =>
       writeFileSync(
         configPath,
-        kind === "haproxy" ? haproxyConfig(port, next, "roundrobin") : nginxConfig(dir, port, next),
+        kind === "haproxy"
+          ? haproxyConfig(port, next, "roundrobin", listenHost)
+          : nginxConfig(dir, port, next, listenHost),
       );
     write(backends);
     // HAProxy in master-worker mode reloads on SIGUSR2, nginx on SIGHUP; both keep old workers for old connections.
-    const proc =
-      kind === "haproxy"
-        ? spawnTracked("haproxy", ["-W", "-db", "-f", configPath])
-        : spawnTracked("nginx", ["-c", configPath, "-e", "stderr"]);
+    const [command, ...args] = [
+      ...launcher,
+      ...(kind === "haproxy"
+        ? ["haproxy", "-W", "-db", "-f", configPath]
+        : ["nginx", "-c", configPath, "-e", "stderr"]),
+    ] as [string, ...string[]];
+    const proc = spawnTracked(command, args);
     try {
       await waitForStderr(proc, READY[kind]);
     } catch (error) {
