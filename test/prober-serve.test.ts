@@ -181,6 +181,27 @@ describe("prober serve with a bearer token", () => {
     expect((await json(response)).verdict).toBe("ERROR");
   });
 
+  it("takes the token from a Flagger payload's metadata, whose webhooks send no headers", async () => {
+    const payload = (token: string) =>
+      JSON.stringify({
+        name: "tcp-echo",
+        namespace: "default",
+        phase: "Progressing",
+        metadata: { target: "127.0.0.1:1", expect: "80:20", maxProbes: "20", token },
+      });
+    const response = await post(`${serve.url}/flagger`, payload("s3cret-token"));
+    expect(response.status).toBe(412);
+    expect((await json(response)).verdict).toBe("ERROR");
+  });
+
+  it("answers a Flagger payload with a wrong metadata token 401", async () => {
+    const payload = JSON.stringify({
+      name: "tcp-echo",
+      metadata: { target: "127.0.0.1:1", expect: "80:20", token: "wrong" },
+    });
+    expect((await post(`${serve.url}/flagger`, payload)).status).toBe(401);
+  });
+
   it("refuses an empty token file at start, exit code 64", async () => {
     writeFileSync(join(dir, "empty"), "\n");
     const run = await runProber(["serve", "--token-file", join(dir, "empty")]);

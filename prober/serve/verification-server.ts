@@ -88,6 +88,13 @@ function send(
   response.end(payload);
 }
 
+const unauthorized = () =>
+  new RequestError(
+    401,
+    "unauthorized",
+    "a bearer token is required (Authorization: Bearer …; for /flagger, or metadata.token)",
+  );
+
 const tokenMatches = (expected: string, header: string | undefined) => {
   const given = Buffer.from(header?.startsWith("Bearer ") ? header.slice(7) : "");
   const wanted = Buffer.from(expected);
@@ -161,7 +168,8 @@ function serveMetrics() {
  * - `POST /flagger`: Flagger's webhook payload, the options as strings in `metadata` → 200 on PASS, 412
  *   on any other verdict (Flagger fails the check on any status above 202), the report in the body;
  * - `GET /healthz`, `GET /metrics` (checks by verdict, probes, check durations, refusals by reason).
- * Refused: a missing or wrong bearer token (401), a body that is not JSON or bad options (400, 413,
+ * Refused: a missing or wrong bearer token (401; /flagger also takes it as `metadata.token`, since Flagger's
+ * webhooks carry no headers), a body that is not JSON or bad options (400, 413,
  * 415), a request above the server's limits (400 naming the limit), a target the policy does not allow
  * (403), more checks at once than allowed (429), and anything while draining (503).
  */
@@ -181,9 +189,10 @@ export function createVerificationServer(options: VerificationServerOptions): Ve
     request: IncomingMessage,
     response: ServerResponse,
   ) => {
-    if (options.token !== undefined && !tokenMatches(options.token, request.headers.authorization)) {
-      throw new RequestError(401, "unauthorized", "a bearer token is required (Authorization: Bearer …)");
-    }
+    const authorized = (header: string | undefined) =>
+      options.token === undefined || tokenMatches(options.token, header);
+    // Flagger's webhooks send no headers: its callers may carry the token in the payload's metadata.
+    if (endpoint === "verify" && !authorized(request.headers.authorization)) throw unauthorized();
     if (draining) throw new RequestError(503, "draining", "this server is shutting down");
     // Full already: answered before the body is read, so a burst costs the server little.
     if (running.size >= options.maxConcurrentChecks) throw tooMany(running.size);
@@ -197,14 +206,26 @@ export function createVerificationServer(options: VerificationServerOptions): Ve
     }
     if (endpoint === "flagger") {
       const payload = body as { metadata?: unknown } | null;
-      if (typeof payload !== "object" || payload === null || typeof payload.metadata !== "object") {
+      if (
+        typeof payload !== "object" ||
+        payload === null ||
+        typeof payload.metadata !== "object" ||
+        payload.metadata === null
+      ) {
+        if (!authorized(request.headers.authorization)) throw unauthorized();
         throw new RequestError(
           400,
           "bad_body",
           "a Flagger webhook payload holds the prober options in metadata",
         );
       }
-      body = payload.metadata;
+      const { token, ...metadata } = payload.metadata as Record<string, unknown>;
+      if (
+        !authorized(request.headers.authorization) &&
+        !(typeof token === "string" && authorized(`Bearer ${token}`))
+      )
+        throw unauthorized();
+      body = metadata;
     }
     const campaign = checkOptions(body, options.limits);
     try {
