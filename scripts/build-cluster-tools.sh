@@ -2,7 +2,7 @@
 # Builds what the local cluster (scripts/local-cluster.sh) runs in pods beside the chart, into .cache/bin,
 # at the versions in scripts/tool-versions.env, only when missing: Traefik (the Gateway API
 # implementation), CoreDNS (cluster DNS), Argo Rollouts' controller (with its install manifest, into
-# .cache/crds) and the pod sandbox's pause program. The Kubernetes binaries come
+# .cache/crds), Flagger's controller and the pod sandbox's pause program. The Kubernetes binaries come
 # from scripts/build-kube-tools.sh. Needs only the Go toolchain and the Go module proxy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -85,6 +85,13 @@ fi
 if [ ! -f .cache/crds/argo-rollouts-install.yaml ]; then
   argo=$(go mod download -json "github.com/argoproj/argo-rollouts@$ARGO_ROLLOUTS_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
   mkdir -p .cache/crds && install -m 644 "$argo/manifests/install.yaml" .cache/crds/argo-rollouts-install.yaml
+fi
+
+# Flagger's controller, run on the node beside the cluster by the tests (its go.mod has no replaces).
+if [ "$(cat "$BIN/flagger.version" 2>/dev/null)" != "$FLAGGER_VERSION" ]; then
+  echo "build-cluster-tools: Flagger $FLAGGER_VERSION"
+  CGO_ENABLED=0 GOBIN="$BIN" go install "github.com/fluxcd/flagger/cmd/flagger@$FLAGGER_VERSION"
+  echo "$FLAGGER_VERSION" > "$BIN/flagger.version"
 fi
 
 (cd scripts/local-cluster/pause && CGO_ENABLED=0 go build -o "$BIN/pause" .)

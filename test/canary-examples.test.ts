@@ -1,16 +1,7 @@
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { canaryExamples } from "./support/documented-examples.js";
 import { CHART, helm } from "./support/helm-chart.js";
 import { type KubeApiServer, startKubeApiServer } from "./support/kube-apiserver.js";
-
-const KUBERNETES_DOC = readFileSync(fileURLToPath(new URL("../docs/kubernetes.md", import.meta.url)), "utf8");
-
-/** The YAML blocks of docs/kubernetes.md's canary-controller section, as written there. */
-function canaryExamples(): string[] {
-  const section = KUBERNETES_DOC.slice(KUBERNETES_DOC.indexOf("## Canary controllers"));
-  return [...section.matchAll(/```yaml\n([\s\S]*?)\n```/g)].map((match) => match[1] as string);
-}
 
 describe("the documented canary-controller examples and the chart's rollout objects, on a real API server", () => {
   let kube: KubeApiServer;

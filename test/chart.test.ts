@@ -196,6 +196,33 @@ describe("chart pods' environment", () => {
   });
 });
 
+describe("chart with argoRollouts.rollout.enabled: the pods are an Argo Rollout's", () => {
+  const render = () =>
+    renderChart([], ["argoRollouts.rollout.enabled=true", "versions.v1.weight=100", "versions.v2.weight=0"]);
+
+  it("renders no Deployment and no PodDisruptionBudget", async () => {
+    const objects = await render();
+    expect(ofKind(objects, "Deployment")).toEqual([]);
+    expect(ofKind(objects, "PodDisruptionBudget")).toEqual([]);
+  });
+
+  it("leaves the subsets' labels to Argo (it adds the stable and canary pod-template hash)", async () => {
+    const [rule] = ofKind(await render(), "DestinationRule");
+    expect(rule?.spec.subsets).toEqual([
+      { name: "v1", labels: {} },
+      { name: "v2", labels: {} },
+    ]);
+  });
+
+  it("keeps the VirtualService's route to the subsets v1 and v2 on the tutorial's port", async () => {
+    const [service] = ofKind(await render(), "VirtualService");
+    expect(service?.spec.tcp[0].route.map((r: Manifest) => [r.destination.subset, r.weight])).toEqual([
+      ["v1", 100],
+      ["v2", 0],
+    ]);
+  });
+});
+
 describe("chart semantics", () => {
   it("gives every DestinationRule subset a Deployment whose pods carry its labels", async () => {
     const objects = await renderChart(["three-versions.yaml"]);
@@ -517,6 +544,16 @@ describe("chart bad values", () => {
       "helm test against a gateway that routing.mode none does not configure",
       ["routing.mode=none"],
       "set test.target service",
+    ],
+    [
+      "an Argo Rollout without Istio routing",
+      ["argoRollouts.rollout.enabled=true", "routing.mode=gatewayAPI"],
+      "argoRollouts.rollout.enabled needs routing.mode istio",
+    ],
+    [
+      "an Argo Rollout over three versions",
+      ["argoRollouts.rollout.enabled=true", "versions.v3.prefix=three", "versions.v3.weight=0"],
+      "needs exactly two versions",
     ],
   ];
   for (const [what, sets, message] of refused) {

@@ -38,7 +38,9 @@ type clusterState struct {
 	manifests string
 	services  []*corev1.Service
 	pods      []*corev1.Pod
-	slices    []*discoveryv1.EndpointSlice
+	// The pods made here (not in the input), which the analyzer gets beside the manifests.
+	derivedPods []*corev1.Pod
+	slices      []*discoveryv1.EndpointSlice
 }
 
 type typeHeader struct {
@@ -47,7 +49,8 @@ type typeHeader struct {
 }
 
 // readClusterState reads rendered manifests (a YAML stream, as `helm template` prints) and derives
-// the objects Kubernetes would create from them in namespace, where a document names none.
+// the objects Kubernetes would create from them in namespace, where a document names none. Pods in the
+// stream (read from a live cluster) are used as they are; the EndpointSlices list every ready pod.
 func readClusterState(in io.Reader, namespace string) (*clusterState, error) {
 	raw, err := io.ReadAll(in)
 	if err != nil {
@@ -70,7 +73,7 @@ func readClusterState(in io.Reader, namespace string) (*clusterState, error) {
 			return nil, fmt.Errorf("document %d is not YAML: %w", index, err)
 		}
 		key := header.APIVersion + "/" + header.Kind
-		if key != "v1/Service" && key != "apps/v1/Deployment" {
+		if key != "v1/Service" && key != "apps/v1/Deployment" && key != "v1/Pod" {
 			continue
 		}
 		obj, _, err := decode(doc, nil, nil)
@@ -84,6 +87,10 @@ func readClusterState(in io.Reader, namespace string) (*clusterState, error) {
 		case *appsv1.Deployment:
 			setNamespace(&typed.ObjectMeta, namespace)
 			deployments = append(deployments, typed)
+		case *corev1.Pod:
+			// A pod read from a cluster (kubectl get -o yaml) is taken as it is.
+			setNamespace(&typed.ObjectMeta, namespace)
+			state.pods = append(state.pods, typed)
 		}
 	}
 	for i, service := range state.services {
@@ -98,11 +105,12 @@ func readClusterState(in io.Reader, namespace string) (*clusterState, error) {
 			replicas = *deployment.Spec.Replicas
 		}
 		for r := int32(0); r < replicas; r++ {
-			state.pods = append(state.pods, readyPod(deployment, int(r), fmt.Sprintf("10.244.0.%d", next)))
+			state.derivedPods = append(state.derivedPods, readyPod(deployment, int(r), fmt.Sprintf("10.244.0.%d", next)))
 			next++
 		}
 	}
-	state.pods = append(state.pods, ingressGatewayPod())
+	state.derivedPods = append(state.derivedPods, ingressGatewayPod())
+	state.pods = append(state.pods, state.derivedPods...)
 	state.services = append(state.services, ingressGatewayService())
 	for _, service := range state.services {
 		state.slices = append(state.slices, endpointSlice(service, state.pods))
@@ -186,7 +194,7 @@ func endpointSlice(service *corev1.Service, pods []*corev1.Pod) *discoveryv1.End
 	}
 	selector := labels.SelectorFromSet(service.Spec.Selector)
 	for _, pod := range pods {
-		if pod.Namespace != service.Namespace || !selector.Matches(labels.Set(pod.Labels)) {
+		if pod.Namespace != service.Namespace || !selector.Matches(labels.Set(pod.Labels)) || !isReady(pod) {
 			continue
 		}
 		slice.Endpoints = append(slice.Endpoints, discoveryv1.Endpoint{
@@ -196,6 +204,18 @@ func endpointSlice(service *corev1.Service, pods []*corev1.Pod) *discoveryv1.End
 		})
 	}
 	return slice
+}
+
+func isReady(pod *corev1.Pod) bool {
+	if pod.Status.PodIP == "" || pod.DeletionTimestamp != nil {
+		return false
+	}
+	for _, condition := range pod.Status.Conditions {
+		if condition.Type == corev1.PodReady {
+			return condition.Status == corev1.ConditionTrue
+		}
+	}
+	return false
 }
 
 // A named targetPort resolves to the container port of that name (the first pod that has it).
@@ -243,7 +263,7 @@ func (s *clusterState) derivedYAML() (string, error) {
 		docs = append(docs, string(out))
 		return nil
 	}
-	for _, o := range s.pods {
+	for _, o := range s.derivedPods {
 		if err := add(o); err != nil {
 			return "", err
 		}

@@ -16,6 +16,8 @@ export interface LocalCluster {
   readonly kubeconfig: string;
   /** The node's address, as the host reaches it. */
   readonly nodeIp: string;
+  /** The node's network namespace (under /run/netns), where pods' and ClusterIP addresses answer. */
+  readonly netns: string;
   /** Traefik's TCP entry point on the node (a NodePort): where the chart's Gateway listens. */
   readonly gatewayPort: number;
   kubectl(args: string[], stdin?: string): Promise<string>;
@@ -58,6 +60,9 @@ export function useLocalCluster(): LocalCluster {
     },
     get nodeIp() {
       return env.NODE_IP as string;
+    },
+    get netns() {
+      return env.NETNS as string;
     },
     get gatewayPort() {
       return Number(env.GATEWAY_PORT);

@@ -103,6 +103,14 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- $portNames = append $portNames $portName }}
 {{- $portNumbers = append $portNumbers (int .port) }}
 {{- end }}
+{{- if .Values.argoRollouts.rollout.enabled }}
+{{- if ne .Values.routing.mode "istio" }}
+{{- fail "tcp-echo: argoRollouts.rollout.enabled needs routing.mode istio (Argo's Istio traffic router shifts the VirtualService's weights between the DestinationRule's subsets)" }}
+{{- end }}
+{{- if ne (len (splitList "," $names)) 2 }}
+{{- fail (printf "tcp-echo: argoRollouts.rollout.enabled needs exactly two versions, the stable and the canary subset (got %s)" $names) }}
+{{- end }}
+{{- end }}
 {{- if and (eq (toString .Values.server.workers) "auto") (not (dig "limits" "cpu" "" .Values.resources)) }}
 {{- fail "tcp-echo: server.workers auto needs resources.limits.cpu: without it, auto starts one ~50 MB process per node CPU under the memory limit" }}
 {{- end }}
