@@ -8,7 +8,7 @@
 # etcd, kube-apiserver, kube-controller-manager, kube-scheduler, containerd, kubelet and kube-proxy run
 # as processes inside one network namespace made for the cluster; CoreDNS, Traefik (the Gateway API
 # implementation) and Argo Rollouts' controller run in it as Deployments, with their RBAC, as users
-# install them; Gateway API's and Istio's CRDs are installed (no Istio control plane). The host reaches the node
+# install them; Gateway API's, Istio's and Flagger's CRDs are installed (no Istio control plane). The host reaches the node
 # at NODE_IP over a veth pair; the namespace has no default route, so nothing in it reaches beyond this
 # machine. No registry is used: every image is made here and imported into containerd.
 #
@@ -317,6 +317,8 @@ start_addons() {
   kubectl apply --server-side -f "$repo/.cache/crds/gateway-api-experimental-all.yaml" >/dev/null
   # Istio's CRDs (no control plane): Argo Rollouts' Istio traffic router looks for them once, at its start.
   kubectl apply --server-side -f "$repo/.cache/crds/istio.yaml" >/dev/null
+  # Flagger's CRDs: its controller (.cache/bin/flagger) is started by the tests that use it.
+  kubectl apply --server-side -f "$repo/.cache/crds/flagger.yaml" >/dev/null
   kubectl wait --for=condition=Established crd --all --timeout=60s >/dev/null
   sed -e "s|@DNS_IP@|$DNS_IP|g" -e "s|@COREDNS_VERSION@|$COREDNS_VERSION|g" \
     "$repo/scripts/local-cluster/coredns.yaml" | kubectl apply -f - >/dev/null

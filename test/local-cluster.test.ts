@@ -6,6 +6,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
+import { freePort } from "../devtools/free-port.js";
 import { runProbeCampaign } from "../prober/campaign/probe-campaign.js";
 import { parseExpectation } from "../prober/expectations/expectation.js";
 import { PROBER_CLI, spawnTracked } from "./support/child-processes.js";
@@ -15,6 +16,7 @@ import { CHART } from "./support/helm-chart.js";
 import { followIstioGateway, type IstioFollowingGateway } from "./support/istio-following-gateway.js";
 import { useLocalCluster } from "./support/local-cluster.js";
 import { runProber } from "./support/prober-process.js";
+import { preparedTool } from "./support/test-tools.js";
 
 /**
  * The tutorial on a real single-node cluster (scripts/local-cluster.sh): kubelet, containerd, kube-proxy
@@ -83,14 +85,19 @@ function firstReply(host: string, port: number): Promise<string> {
   });
 }
 
-/** `prober --expect EXPECT --json` (and `extra`) run on the node against the namespace's Service `tcp-echo` (its ClusterIP). */
-async function proberAtService(namespace: string, expect: string, extra: string[] = []) {
+/** `prober --expect EXPECT --json` (and `extra`) run on the node against the namespace's Service `service` (its ClusterIP). */
+async function proberAtService(
+  namespace: string,
+  expect: string,
+  extra: string[] = [],
+  service = "tcp-echo",
+) {
   const clusterIp = await cluster.kubectl([
     "-n",
     namespace,
     "get",
     "service",
-    "tcp-echo",
+    service,
     "-o",
     "jsonpath={.spec.clusterIP}",
   ]);
@@ -574,10 +581,10 @@ async function endedAnalysisRuns(names: string[]) {
 }
 
 /** prober serve's log lines (pino JSON: `time` in ms) from `since`, an RFC 3339 time, on to the millisecond. */
-async function serveLog(since: string): Promise<Record<string, unknown>[]> {
+async function serveLog(since: string, namespace = CANARY): Promise<Record<string, unknown>[]> {
   const text = await cluster.kubectl([
     "-n",
-    CANARY,
+    namespace,
     "logs",
     "deploy/tcp-echo-prober",
     `--since-time=${since}`,
@@ -778,6 +785,156 @@ describe("Argo Rollouts' Istio traffic router on the chart's objects, the gatewa
       async () => gateway?.applied.at(-1) === "v1=100",
     );
     const report = JSON.parse((await proberAtGateway(["--expect", "0:100"])).stdout);
+    expect(report.verdict, report.reason).toBe("PASS");
+  });
+});
+
+const BLUE_GREEN = "blue-green";
+
+/** A Deployment `echo` of the image made here, answering with `prefix`: Flagger's target. */
+const echoDeployment = (prefix: string) => `
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: echo, namespace: ${BLUE_GREEN} }
+spec:
+  replicas: 2
+  selector: { matchLabels: { app: echo } }
+  template:
+    metadata: { labels: { app: echo } }
+    spec:
+      enableServiceLinks: false
+      securityContext: { runAsNonRoot: true, runAsUser: 10001 }
+      containers:
+        - name: tcp-echo
+          image: tcp-echo-local/tcp-echo:dev
+          imagePullPolicy: Never
+          args: ["9000", "${prefix}"]
+          env: [{ name: TCP_ECHO_ADMIN_PORT, value: "9100" }]
+          ports: [{ containerPort: 9000 }, { name: admin, containerPort: 9100 }]
+          readinessProbe: { httpGet: { path: /readyz, port: admin }, periodSeconds: 1 }
+`;
+
+/** The Canary's phase as Flagger wrote it, once it is `phase` (or fails naming the last one). */
+async function canaryReaches(phase: string, limitMs = 240_000) {
+  let last = "";
+  await eventually(
+    () => `Canary ${phase} (last: ${last})`,
+    async () => {
+      const canary = JSON.parse(
+        await cluster.kubectl(["-n", BLUE_GREEN, "get", "canary", "echo", "-o", "json"]),
+      );
+      last = `${canary.status?.phase} after ${canary.status?.failedChecks ?? 0} failed checks`;
+      return canary.status?.phase === phase;
+    },
+    limitMs,
+  );
+}
+
+describe("Flagger's own controller (kubernetes provider, blue/green), each iteration checked by prober serve's /flagger", {
+  timeout: 420_000,
+}, () => {
+  it("promotes a canary whose checks PASS: every connection to the Service then on two", async () => {
+    await cluster.kubectl(["create", "namespace", BLUE_GREEN]);
+    await cluster.helm([
+      "install",
+      "tcp-echo",
+      CHART,
+      "-n",
+      BLUE_GREEN,
+      ...IMAGE,
+      ...[
+        "routing.mode=none",
+        "test.target=service",
+        "versions.v2=null",
+        "versions.v1.weight=100",
+        "versions.v1.replicas=0",
+        "proberService.enabled=true",
+        "proberService.allowTargets={echo-canary:9000}",
+      ].flatMap((set) => ["--set", set]),
+      "--wait",
+      "--timeout",
+      "180s",
+    ]);
+    // Flagger runs on the node, outside the cluster as its --kubeconfig allows: it calls the webhook at
+    // prober serve's ClusterIP (the node resolves no cluster names), and its webhooks carry no headers,
+    // so the chart's token goes in the metadata.
+    const proberIp = await cluster.kubectl([
+      "-n",
+      BLUE_GREEN,
+      "get",
+      "service",
+      "tcp-echo-prober",
+      "-o",
+      "jsonpath={.spec.clusterIP}",
+    ]);
+    const token = Buffer.from(
+      await cluster.kubectl([
+        "-n",
+        BLUE_GREEN,
+        "get",
+        "secret",
+        "tcp-echo-prober-token",
+        "-o",
+        "jsonpath={.data.token}",
+      ]),
+      "base64",
+    ).toString();
+    spawnTracked("nsenter", [
+      `--net=/run/netns/${cluster.netns}`,
+      "--",
+      preparedTool("flagger"),
+      `-kubeconfig=${cluster.kubeconfig}`,
+      "-mesh-provider=kubernetes",
+      `-namespace=${BLUE_GREEN}`,
+      "-metrics-server=http://127.0.0.1:9",
+      `-port=${await freePort()}`,
+      "-log-level=info",
+      "-control-loop-interval=2s",
+    ]);
+    await cluster.kubectl(["apply", "-f", "-"], echoDeployment("one"));
+    await cluster.kubectl(
+      ["apply", "-f", "-"],
+      stringify({
+        apiVersion: "flagger.app/v1beta1",
+        kind: "Canary",
+        metadata: { name: "echo", namespace: BLUE_GREEN },
+        spec: {
+          provider: "kubernetes",
+          targetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "echo" },
+          progressDeadlineSeconds: 120,
+          service: { port: 9000 },
+          analysis: {
+            interval: "5s",
+            threshold: 2,
+            iterations: 2,
+            webhooks: [
+              {
+                name: "split-at-the-canary",
+                type: "rollout",
+                url: `http://${proberIp}:8080/flagger`,
+                timeout: "10s",
+                metadata: { target: "echo-canary:9000", expect: "0:100", token },
+              },
+            ],
+          },
+        },
+      }),
+    );
+    await canaryReaches("Initialized");
+    await cluster.kubectl(["apply", "-f", "-"], echoDeployment("two"));
+    await canaryReaches("Succeeded");
+    const { report } = await proberAtService(BLUE_GREEN, "0:100", [], "echo");
+    expect(report.verdict, report.reason).toBe("PASS");
+  });
+
+  it("rolls back a canary whose checks get 412, the Service still on the primary's two", async () => {
+    const since = new Date().toISOString();
+    // The canary answers `three` where its check expects only `two`: FAIL, which /flagger answers 412.
+    await cluster.kubectl(["apply", "-f", "-"], echoDeployment("three"));
+    await canaryReaches("Failed");
+    const checks = (await serveLog(since, BLUE_GREEN)).filter((line) => line.msg === "check");
+    expect(checks.map((line) => [line.status, line.verdict])).toContainEqual([412, "FAIL"]);
+    const { report } = await proberAtService(BLUE_GREEN, "0:100", [], "echo");
     expect(report.verdict, report.reason).toBe("PASS");
   });
 });
