@@ -2,7 +2,8 @@
 # Builds what the local cluster (scripts/local-cluster.sh) runs in pods beside the chart, into .cache/bin,
 # at the versions in scripts/tool-versions.env, only when missing: Traefik (the Gateway API
 # implementation), CoreDNS (cluster DNS), Argo Rollouts' controller (with its install manifest, into
-# .cache/crds), Flagger's controller and the pod sandbox's pause program. The Kubernetes binaries come
+# .cache/crds), Flagger's controller, kube-router (the NetworkPolicy enforcer) and the pod sandbox's
+# pause program. The Kubernetes binaries come
 # from scripts/build-kube-tools.sh. Needs only the Go toolchain and the Go module proxy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -92,6 +93,12 @@ if [ "$(cat "$BIN/flagger.version" 2>/dev/null)" != "$FLAGGER_VERSION" ]; then
   echo "build-cluster-tools: Flagger $FLAGGER_VERSION"
   CGO_ENABLED=0 GOBIN="$BIN" go install "github.com/fluxcd/flagger/cmd/flagger@$FLAGGER_VERSION"
   echo "$FLAGGER_VERSION" > "$BIN/flagger.version"
+fi
+
+if [ "$(cat "$BIN/kube-router.version" 2>/dev/null)" != "$KUBE_ROUTER_VERSION" ]; then
+  echo "build-cluster-tools: kube-router $KUBE_ROUTER_VERSION"
+  CGO_ENABLED=0 GOBIN="$BIN" go install "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router@$KUBE_ROUTER_VERSION"
+  echo "$KUBE_ROUTER_VERSION" > "$BIN/kube-router.version"
 fi
 
 (cd scripts/local-cluster/pause && CGO_ENABLED=0 go build -o "$BIN/pause" .)

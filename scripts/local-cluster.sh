@@ -354,6 +354,8 @@ KUBECONFIG=$STATE/admin.kubeconfig
 NODE_IP=$NODE_IP
 GATEWAY_PORT=$GATEWAY_PORT
 NETNS=$NETNS
+NODE_NAME=$NODE_NAME
+SERVICE_CIDR=$SERVICE_CIDR
 ENV
   say "up in $((SECONDS - began)) s: node $NODE_NAME at $NODE_IP, Traefik's gateway entry point at $NODE_IP:$GATEWAY_PORT"
   say "export KUBECONFIG=$STATE/admin.kubeconfig"

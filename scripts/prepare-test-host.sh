@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs and starts what the test suite needs beyond npm packages, and only what is missing, so it is
 # cheap to run again: HAProxy and nginx (stream module) as real L4 gateways, Docker's engine (started in
-# the background), containerd, runc, the CNI plugins and conntrack for the local cluster's node, and the
+# the background), containerd, runc, the CNI plugins, conntrack and ipset for the local cluster's node, and the
 # Go tools (scripts/build-go-tools.sh: Helm, Istio's own tcp-echo for the differential test, fortio and
 # the benchmark's peers; scripts/build-kube-tools.sh: Kubernetes and etcd; scripts/build-cluster-tools.sh:
 # Traefik, CoreDNS and the pause program). Needs root (apt-get) the first time.
@@ -23,6 +23,8 @@ command -v containerd >/dev/null || missing+=(containerd)
 command -v runc >/dev/null || missing+=(runc)
 [ -x /usr/lib/cni/bridge ] || missing+=(containernetworking-plugins)
 command -v conntrack >/dev/null || missing+=(conntrack)
+# kube-router's NetworkPolicy firewall (the chart's NetworkPolicy test) keeps its sets in ipset.
+command -v ipset >/dev/null || missing+=(ipset)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "prepare-test-host: installing ${missing[*]}"
   apt-get update -qq

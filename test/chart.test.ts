@@ -436,6 +436,21 @@ describe("chart prober service, safe by default", () => {
     expect(policy?.spec.egress.every((rule: Manifest) => rule.ports?.length > 0)).toBe(true);
   });
 
+  it("opens cluster DNS on the ports of dnsPorts as the pods listen (53 unless told)", async () => {
+    const dnsRule = async (sets: string[]) =>
+      ofKind(await serving(sets), "NetworkPolicy")[0]?.spec.egress.find((rule: Manifest) =>
+        JSON.stringify(rule.to ?? []).includes("kube-system"),
+      );
+    expect((await dnsRule([])).ports).toEqual([
+      { port: 53, protocol: "UDP" },
+      { port: 53, protocol: "TCP" },
+    ]);
+    expect((await dnsRule(["proberService.networkPolicy.dnsPorts={5353}"])).ports).toEqual([
+      { port: 5353, protocol: "UDP" },
+      { port: 5353, protocol: "TCP" },
+    ]);
+  });
+
   it("renders no NetworkPolicy when it is turned off", async () => {
     expect(ofKind(await serving(["proberService.networkPolicy.enabled=false"]), "NetworkPolicy")).toEqual([]);
   });

@@ -18,6 +18,9 @@ export interface LocalCluster {
   readonly nodeIp: string;
   /** The node's network namespace (under /run/netns), where pods' and ClusterIP addresses answer. */
   readonly netns: string;
+  /** The node's name, and the Services' address range. */
+  readonly nodeName: string;
+  readonly serviceCidr: string;
   /** Traefik's TCP entry point on the node (a NodePort): where the chart's Gateway listens. */
   readonly gatewayPort: number;
   kubectl(args: string[], stdin?: string): Promise<string>;
@@ -63,6 +66,12 @@ export function useLocalCluster(): LocalCluster {
     },
     get netns() {
       return env.NETNS as string;
+    },
+    get nodeName() {
+      return env.NODE_NAME as string;
+    },
+    get serviceCidr() {
+      return env.SERVICE_CIDR as string;
     },
     get gatewayPort() {
       return Number(env.GATEWAY_PORT);
