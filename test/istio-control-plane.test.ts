@@ -1,9 +1,15 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
+import { freePort } from "../devtools/free-port.js";
 import { type EchoServerProcess, startEchoServerProcess } from "./support/echo-server-process.js";
 import { CHART, helm, type Manifest } from "./support/helm-chart.js";
-import { type IstioTcpListener, istioAnalysis, istioGatewayConfig } from "./support/istio-control-plane.js";
-import { type GatewayBackend, type L4Gateway, startGateway } from "./support/l4-gateway.js";
+import {
+  envoyLikeBackends,
+  type IstioTcpListener,
+  istioAnalysis,
+  istioGatewayConfig,
+} from "./support/istio-control-plane.js";
+import { type L4Gateway, startGateway } from "./support/l4-gateway.js";
 import { runProberJson } from "./support/prober-process.js";
 
 // What is Istio's code here: the parsing and validation of the chart's Gateway, VirtualService and
@@ -176,27 +182,22 @@ describe("chart → istiod → gateway → prober: the split Istio computed hold
 
   /**
    * Starts an echo server per endpoint Istio gave the gateway, with its pod's Deployment's prefix, and an
-   * nginx whose per-endpoint weights reproduce Envoy's choice: a cluster by weight, then an endpoint of it.
+   * nginx whose per-endpoint weights reproduce Envoy's choice: a cluster by weight, then an endpoint of it
+   * (a cluster without endpoints at a free port, where connections are refused).
    */
   async function dataPlaneFor(manifests: string): Promise<string> {
     const listener = tutorialListener((await istioGatewayConfig(manifests)).listeners);
     const deployments = objectsOf(manifests).filter((o) => o.kind === "Deployment");
-    const perCluster = listener.clusters.map((c) => c.endpoints.length);
-    const common = perCluster.reduce((a, b) => (a * b) / gcd(a, b), 1);
-    const backends: GatewayBackend[] = [];
-    for (const cluster of listener.clusters) {
-      for (const e of cluster.endpoints) {
-        const owner = deployments.find((d) => e.pod.startsWith(`${d.metadata.name}-`));
-        const prefix = owner?.spec.template.spec.containers[0].args[1];
-        const server = await startEchoServerProcess("0", prefix);
-        servers.push(server);
-        backends.push({
-          name: e.pod,
-          port: server.ports[0] as number,
-          weight: (cluster.weight * common) / cluster.endpoints.length,
-        });
-      }
+    const ports = new Map<string, number>();
+    for (const e of listener.clusters.flatMap((c) => c.endpoints)) {
+      const owner = deployments.find((d) => e.pod.startsWith(`${d.metadata.name}-`));
+      const server = await startEchoServerProcess("0", owner?.spec.template.spec.containers[0].args[1]);
+      servers.push(server);
+      ports.set(e.pod, server.ports[0] as number);
     }
+    const backends = envoyLikeBackends(listener.clusters, (e) => ({ port: ports.get(e.pod) as number }), {
+      port: await freePort(),
+    });
     gateway = await startGateway("nginx", backends);
     return `127.0.0.1:${gateway.port}`;
   }
@@ -216,7 +217,3 @@ describe("chart → istiod → gateway → prober: the split Istio computed hold
     expect(report.verdict).toBe("PASS");
   });
 });
-
-function gcd(a: number, b: number): number {
-  return b === 0 ? a : gcd(b, a % b);
-}

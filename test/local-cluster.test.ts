@@ -451,6 +451,23 @@ describe("scripts/local-cluster.sh up refuses in one line, exit 2, leaving nothi
   });
 });
 
+/** The pod spec of an echo server of the image made here, answering with `prefix`, Ready once it serves. */
+const echoPodSpec = (prefix: string) => ({
+  enableServiceLinks: false,
+  securityContext: { runAsNonRoot: true, runAsUser: 10001 },
+  containers: [
+    {
+      name: "tcp-echo",
+      image: "tcp-echo-local/tcp-echo:dev",
+      imagePullPolicy: "Never",
+      args: ["9000,9001", prefix],
+      env: [{ name: "TCP_ECHO_ADMIN_PORT", value: "9100" }],
+      ports: [{ containerPort: 9000 }, { name: "admin", containerPort: 9100 }],
+      readinessProbe: { httpGet: { path: "/readyz", port: "admin" }, periodSeconds: 1 },
+    },
+  ],
+});
+
 /** A Rollout of the echo image answering with `prefix`: Argo's basic canary, weights by replica counts. */
 const rollout = (prefix: string, steps: { weight: number; expect: string }[]) => `
 apiVersion: argoproj.io/v1alpha1
@@ -467,17 +484,7 @@ spec:
         app.kubernetes.io/name: tcp-echo
         app.kubernetes.io/instance: tcp-echo
         app.kubernetes.io/component: rollout
-    spec:
-      enableServiceLinks: false
-      securityContext: { runAsNonRoot: true, runAsUser: 10001 }
-      containers:
-        - name: tcp-echo
-          image: tcp-echo-local/tcp-echo:dev
-          imagePullPolicy: Never
-          args: ["9000,9001", "${prefix}"]
-          env: [{ name: TCP_ECHO_ADMIN_PORT, value: "9100" }]
-          ports: [{ containerPort: 9000 }, { name: admin, containerPort: 9100 }]
-          readinessProbe: { httpGet: { path: /readyz, port: admin }, periodSeconds: 1 }
+    spec: ${JSON.stringify(echoPodSpec(prefix))}
   strategy:
     canary:
       steps:
@@ -801,17 +808,7 @@ spec:
   selector: { matchLabels: { app: echo } }
   template:
     metadata: { labels: { app: echo } }
-    spec:
-      enableServiceLinks: false
-      securityContext: { runAsNonRoot: true, runAsUser: 10001 }
-      containers:
-        - name: tcp-echo
-          image: tcp-echo-local/tcp-echo:dev
-          imagePullPolicy: Never
-          args: ["9000", "${prefix}"]
-          env: [{ name: TCP_ECHO_ADMIN_PORT, value: "9100" }]
-          ports: [{ containerPort: 9000 }, { name: admin, containerPort: 9100 }]
-          readinessProbe: { httpGet: { path: /readyz, port: admin }, periodSeconds: 1 }
+    spec: ${JSON.stringify(echoPodSpec(prefix))}
 `;
 
 /** The Canary's phase as Flagger wrote it, once it is `phase` (or fails naming the last one). */

@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import type { GatewayBackend } from "./l4-gateway.js";
 import { preparedTool } from "./test-tools.js";
 
 /** An Envoy endpoint of a cluster, with the pod it is (the tool derives a pod per Deployment replica). */
@@ -55,3 +56,29 @@ export const istioGatewayConfig = (manifests: string, namespace = "default"): Pr
 
 export const istioAnalysis = (manifests: string, namespace = "default"): Promise<IstioAnalysis> =>
   runTool("analyze", manifests, namespace);
+
+/**
+ * Gateway backends that reproduce Envoy's tcp_proxy over Istio's clusters: a cluster by its weight, then
+ * one of its endpoints (each endpoint weighted its cluster's weight over its endpoints, in whole numbers).
+ * `place` says where each endpoint answers; a cluster without endpoints keeps its share at `refused`, an
+ * address where every connection fails, as Envoy's fail.
+ */
+export function envoyLikeBackends(
+  clusters: IstioTcpListener["clusters"],
+  place: (endpoint: IstioEndpoint) => { host?: string; port: number },
+  refused: { host?: string; port: number },
+): GatewayBackend[] {
+  const common = clusters.reduce((lcm, c) => lcmOf(lcm, Math.max(c.endpoints.length, 1)), 1);
+  return clusters.flatMap((c) =>
+    c.endpoints.length === 0
+      ? [{ name: `${c.name}-no-endpoints`, ...refused, weight: c.weight * common }]
+      : c.endpoints.map((e) => ({
+          name: e.pod,
+          ...place(e),
+          weight: (c.weight * common) / c.endpoints.length,
+        })),
+  );
+}
+
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+const lcmOf = (a: number, b: number) => (a * b) / gcd(a, b);

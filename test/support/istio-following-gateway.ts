@@ -1,6 +1,6 @@
 import { stringify } from "yaml";
-import { istioGatewayConfig } from "./istio-control-plane.js";
-import { type GatewayBackend, type L4Gateway, startGateway } from "./l4-gateway.js";
+import { envoyLikeBackends, istioGatewayConfig } from "./istio-control-plane.js";
+import { type L4Gateway, startGateway } from "./l4-gateway.js";
 import type { LocalCluster } from "./local-cluster.js";
 
 /** Istio's install names its ingress gateway so: the chart's test.gatewayHost and allowed target. */
@@ -41,7 +41,11 @@ export async function followIstioGateway(
     const manifests = list.items.map((item: unknown) => stringify(item)).join("---\n");
     const listener = (await istioGatewayConfig(manifests, namespace)).listeners.find((l) => l.port === port);
     const clusters = listener?.clusters ?? [];
-    const backends = backendsOf(clusters);
+    // In the node's network namespace nothing listens on port 1: a connection there is refused.
+    const backends = envoyLikeBackends(clusters, (e) => ({ host: e.address, port: e.port }), {
+      host: "127.0.0.1",
+      port: 1,
+    });
     const key = JSON.stringify(backends);
     if (key === current) return;
     if (gateway) await gateway.reload(backends);
@@ -69,8 +73,7 @@ export async function followIstioGateway(
       );
     }
   })();
-  await exposeInCluster(cluster, (gateway as L4Gateway).port);
-
+  await exposeInCluster(cluster, port, (gateway as L4Gateway).port);
   const { port: nodePort } = gateway as L4Gateway;
   return {
     target: `${cluster.nodeIp}:${nodePort}`,
@@ -85,30 +88,7 @@ export async function followIstioGateway(
   };
 }
 
-/**
- * nginx's backends reproducing Envoy's tcp_proxy: a cluster by weight, then one of its endpoints. A
- * cluster without endpoints keeps its share, each of its connections refused (Envoy closes them).
- */
-function backendsOf(
-  clusters: { name: string; weight: number; endpoints: { address: string; port: number; pod: string }[] }[],
-): GatewayBackend[] {
-  const common = clusters.reduce((lcm, c) => lcmOf(lcm, Math.max(c.endpoints.length, 1)), 1);
-  return clusters.flatMap((c) =>
-    c.endpoints.length === 0
-      ? [{ name: `${c.name}-no-endpoints`, host: "127.0.0.1", port: 1, weight: c.weight * common }]
-      : c.endpoints.map((e) => ({
-          name: e.pod,
-          host: e.address,
-          port: e.port,
-          weight: (c.weight * common) / c.endpoints.length,
-        })),
-  );
-}
-
-const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
-const lcmOf = (a: number, b: number) => (a * b) / gcd(a, b);
-
-async function exposeInCluster(cluster: LocalCluster, port: number) {
+async function exposeInCluster(cluster: LocalCluster, servicePort: number, port: number) {
   const { namespace, name } = GATEWAY_SERVICE;
   await cluster.kubectl(
     ["apply", "-f", "-"],
@@ -121,7 +101,7 @@ async function exposeInCluster(cluster: LocalCluster, port: number) {
           apiVersion: "v1",
           kind: "Service",
           metadata: { name, namespace },
-          spec: { ports: [{ name: "tcp", port: 31400, targetPort: port }] },
+          spec: { ports: [{ name: "tcp", port: servicePort, targetPort: port }] },
         },
         {
           apiVersion: "discovery.k8s.io/v1",
