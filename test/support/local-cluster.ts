@@ -29,15 +29,21 @@ export interface LocalCluster {
   onNode(command: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }>;
 }
 
-/** Runs a command; resolves with stdout, or rejects with the command line and its stderr. */
+/**
+ * Runs a command; resolves with stdout, or rejects with the command line, its stderr and the end of its
+ * stdout (where `helm test --logs` puts the failed test pod's report).
+ */
 async function runTool(command: string, args: string[], env: NodeJS.ProcessEnv = {}, stdin?: string) {
   const child = run(command, args, { env: { ...process.env, ...env }, maxBuffer: 64 << 20 });
   if (stdin !== undefined) child.child.stdin?.end(stdin);
   try {
     return (await child).stdout;
   } catch (error) {
-    const stderr = ((error as { stderr?: string }).stderr ?? String(error)).trim();
-    throw new Error(`${command.split("/").pop()} ${args.join(" ")}: ${stderr}`);
+    const { stderr, stdout } = error as { stderr?: string; stdout?: string };
+    const output = stdout?.trim() ? `\nstdout: ${stdout.trim().slice(-2000)}` : "";
+    throw new Error(
+      `${command.split("/").pop()} ${args.join(" ")}: ${(stderr ?? String(error)).trim()}${output}`,
+    );
   }
 }
 
