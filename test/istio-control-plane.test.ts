@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { parseAllDocuments } from "yaml";
 import { freePort } from "../devtools/free-port.js";
 import { type EchoServerProcess, startEchoServerProcess } from "./support/echo-server-process.js";
-import { CHART, helm, type Manifest } from "./support/helm-chart.js";
+import { CHART, helm, parseManifests } from "./support/helm-chart.js";
 import {
   envoyLikeBackends,
   type IstioTcpListener,
@@ -23,11 +22,6 @@ const TUTORIAL_PORT = 31400;
 /** `helm template` of the chart as text, as `kubectl apply` would get it. */
 const render = (sets: string[] = [], { release = "tcp-echo", namespace = "default" } = {}) =>
   helm(["template", release, CHART, "-n", namespace, ...sets.flatMap((s) => ["--set", s])]);
-
-const objectsOf = (manifests: string): Manifest[] =>
-  parseAllDocuments(manifests)
-    .map((d) => d.toJS() as Manifest | null)
-    .filter((o): o is Manifest => o !== null);
 
 /** Rewrites the first line matching `from` after the line that opens `kind`'s document. */
 function breakObject(manifests: string, kind: string, from: RegExp, to: string): string {
@@ -76,7 +70,7 @@ describe("istiod's translation of the chart's objects for the ingress gateway", 
         ],
         { release, namespace },
       );
-      const service = objectsOf(manifests).find((o) => o.kind === "Service")?.metadata.name;
+      const service = parseManifests(manifests).find((o) => o.kind === "Service")?.metadata.name;
       const config = await istioGatewayConfig(manifests, namespace);
       expect(config.warnings).toEqual([]);
       const listener = tutorialListener(config.listeners);
@@ -187,7 +181,7 @@ describe("chart → istiod → gateway → prober: the split Istio computed hold
    */
   async function dataPlaneFor(manifests: string): Promise<string> {
     const listener = tutorialListener((await istioGatewayConfig(manifests)).listeners);
-    const deployments = objectsOf(manifests).filter((o) => o.kind === "Deployment");
+    const deployments = parseManifests(manifests).filter((o) => o.kind === "Deployment");
     const ports = new Map<string, number>();
     for (const e of listener.clusters.flatMap((c) => c.endpoints)) {
       const owner = deployments.find((d) => e.pod.startsWith(`${d.metadata.name}-`));

@@ -30,10 +30,13 @@ export async function renderChart(values: string[] = [], sets: string[] = []): P
     ...values.flatMap((v) => ["-f", valuesFile(v)]),
     ...sets.flatMap((s) => ["--set", s]),
   ];
-  const text = await helm(args);
-  return parseAllDocuments(text)
+  return parseManifests(await helm(args));
+}
+
+/** The objects of a YAML stream of manifests, as `helm template` prints them. */
+export const parseManifests = (text: string): Manifest[] =>
+  parseAllDocuments(text)
     .map((document) => document.toJS() as Manifest | null)
     .filter((object): object is Manifest => object !== null);
-}
 
 export const ofKind = (objects: Manifest[], kind: string) => objects.filter((object) => object.kind === kind);
