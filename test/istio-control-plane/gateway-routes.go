@@ -60,12 +60,9 @@ func istioConfigs(state *clusterState, namespace string) ([]config.Config, []str
 		}
 		// istiod's CRD client sets it; without it a short host such as `tcp-echo` does not resolve.
 		c.Domain = "cluster.local"
+		// ParseInputs has refused what fails validation but dropped the warnings: they are asked for again.
 		schema, _ := collections.PilotGatewayAPI().FindByGroupVersionAliasesKind(c.GroupVersionKind)
-		warning, err := schema.ValidateConfig(*c)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s %s/%s: %w", c.GroupVersionKind.Kind, c.Namespace, c.Name, err)
-		}
-		if warning != nil {
+		if warning, _ := schema.ValidateConfig(*c); warning != nil {
 			warnings = append(warnings, fmt.Sprintf("%s %s/%s: %v", c.GroupVersionKind.Kind, c.Namespace, c.Name, warning))
 		}
 	}
