@@ -205,27 +205,22 @@ export function createVerificationServer(options: VerificationServerOptions): Ve
       throw new RequestError(400, "bad_body", "the body is not JSON");
     }
     if (endpoint === "flagger") {
-      const payload = body as { metadata?: unknown } | null;
+      const metadata = (body as { metadata?: unknown } | null)?.metadata;
+      const { token, ...flaggerOptions } =
+        typeof metadata === "object" && metadata !== null ? (metadata as Record<string, unknown>) : {};
       if (
-        typeof payload !== "object" ||
-        payload === null ||
-        typeof payload.metadata !== "object" ||
-        payload.metadata === null
-      ) {
-        if (!authorized(request.headers.authorization)) throw unauthorized();
+        !authorized(request.headers.authorization) &&
+        !(typeof token === "string" && authorized(`Bearer ${token}`))
+      )
+        throw unauthorized();
+      if (typeof metadata !== "object" || metadata === null) {
         throw new RequestError(
           400,
           "bad_body",
           "a Flagger webhook payload holds the prober options in metadata",
         );
       }
-      const { token, ...metadata } = payload.metadata as Record<string, unknown>;
-      if (
-        !authorized(request.headers.authorization) &&
-        !(typeof token === "string" && authorized(`Bearer ${token}`))
-      )
-        throw unauthorized();
-      body = metadata;
+      body = flaggerOptions;
     }
     const campaign = checkOptions(body, options.limits);
     try {
