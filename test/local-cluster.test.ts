@@ -52,6 +52,31 @@ const release = (verb: "install" | "upgrade", sets: string[] = []) =>
     "180s",
   ]);
 
+/** Creates `namespace` and installs the chart there as `tcp-echo`, the image made here and `sets`, waiting for its pods. */
+async function installIn(namespace: string, sets: string[]) {
+  await cluster.kubectl(["create", "namespace", namespace]);
+  await cluster.helm([
+    "install",
+    "tcp-echo",
+    CHART,
+    "-n",
+    namespace,
+    ...IMAGE,
+    ...sets.flatMap((set) => ["--set", set]),
+    "--wait",
+    "--timeout",
+    "180s",
+  ]);
+}
+
+/** The chart for prober serve and the Service alone: no routing, one version taking every connection. */
+const SERVICE_ONLY = [
+  "routing.mode=none",
+  "test.target=service",
+  "versions.v2=null",
+  "versions.v1.weight=100",
+];
+
 /** The status condition `type` of a cluster object, as its controller wrote it. */
 async function condition(resource: string, type: string, path = ".status.conditions"): Promise<string> {
   const json = await cluster.kubectl(["-n", NAMESPACE, "get", resource, "-o", "json"]);
@@ -614,24 +639,11 @@ describe("Argo Rollouts' own controller, each step verified by prober serve in t
   timeout: 420_000,
 }, () => {
   it("takes a canary 100:0 → 80:20 → 40:60 → 0:100 to Healthy, every AnalysisRun Successful", async () => {
-    await cluster.kubectl(["create", "namespace", CANARY]);
-    await cluster.helm([
-      "install",
-      "tcp-echo",
-      CHART,
-      "-n",
-      CANARY,
-      ...IMAGE,
-      ...["routing.mode=none", "test.target=service", "versions.v2=null", "versions.v1.weight=100"]
-        .concat([
-          "versions.v1.replicas=0",
-          "proberService.enabled=true",
-          "argoRollouts.analysisTemplate.enabled=true",
-        ])
-        .flatMap((set) => ["--set", set]),
-      "--wait",
-      "--timeout",
-      "180s",
+    await installIn(CANARY, [
+      ...SERVICE_ONLY,
+      "versions.v1.replicas=0",
+      "proberService.enabled=true",
+      "argoRollouts.analysisTemplate.enabled=true",
     ]);
     await cluster.kubectl(["apply", "-f", "-"], rollout("one", [{ weight: 20, expect: "80:20" }]));
     await rolloutReaches("Healthy");
@@ -742,24 +754,12 @@ describe("Argo Rollouts' Istio traffic router on the chart's objects, the gatewa
     runProber([...args, "--json", (gateway as IstioFollowingGateway).target], kubeEnv());
 
   it("takes the documented Rollout from one to two: each setWeight reaches the gateway, each AnalysisRun Successful", async () => {
-    await cluster.kubectl(["create", "namespace", MESH]);
-    await cluster.helm([
-      "install",
-      "tcp-echo",
-      CHART,
-      "-n",
-      MESH,
-      ...IMAGE,
-      ...[
-        "argoRollouts.rollout.enabled=true",
-        "versions.v1.weight=100",
-        "versions.v2.weight=0",
-        "proberService.enabled=true",
-        "argoRollouts.analysisTemplate.enabled=true",
-      ].flatMap((set) => ["--set", set]),
-      "--wait",
-      "--timeout",
-      "180s",
+    await installIn(MESH, [
+      "argoRollouts.rollout.enabled=true",
+      "versions.v1.weight=100",
+      "versions.v2.weight=0",
+      "proberService.enabled=true",
+      "argoRollouts.analysisTemplate.enabled=true",
     ]);
     gateway = await followIstioGateway(cluster, MESH, 31400);
     await cluster.kubectl(["apply", "-f", "-"], documentedRollout("one"));
@@ -838,26 +838,11 @@ describe("Flagger's own controller (kubernetes provider, blue/green), each itera
   timeout: 420_000,
 }, () => {
   it("promotes a canary whose checks PASS: every connection to the Service then on two", async () => {
-    await cluster.kubectl(["create", "namespace", BLUE_GREEN]);
-    await cluster.helm([
-      "install",
-      "tcp-echo",
-      CHART,
-      "-n",
-      BLUE_GREEN,
-      ...IMAGE,
-      ...[
-        "routing.mode=none",
-        "test.target=service",
-        "versions.v2=null",
-        "versions.v1.weight=100",
-        "versions.v1.replicas=0",
-        "proberService.enabled=true",
-        "proberService.allowTargets={echo-canary:9000}",
-      ].flatMap((set) => ["--set", set]),
-      "--wait",
-      "--timeout",
-      "180s",
+    await installIn(BLUE_GREEN, [
+      ...SERVICE_ONLY,
+      "versions.v1.replicas=0",
+      "proberService.enabled=true",
+      "proberService.allowTargets={echo-canary:9000}",
     ]);
     // Flagger runs on the node, outside the cluster as its --kubeconfig allows: it calls the webhook at
     // prober serve's ClusterIP (the node resolves no cluster names), and its webhooks carry no headers,
@@ -994,31 +979,16 @@ describe("the chart's NetworkPolicy for prober serve, enforced on the node by ku
   const serve = `tcp-echo-prober.${GUARDED}.svc`;
 
   it("admits only the namespaces in callerNamespaces to serve, where any pod reached it before", async () => {
-    for (const namespace of [GUARDED, "callers", "outsiders"])
-      await cluster.kubectl(["create", "namespace", namespace]);
-    await cluster.helm([
-      "install",
-      "tcp-echo",
-      CHART,
-      "-n",
-      GUARDED,
-      ...IMAGE,
-      ...[
-        "routing.mode=none",
-        "test.target=service",
-        "versions.v2=null",
-        "versions.v1.weight=100",
-        "proberService.enabled=true",
-        "proberService.networkPolicy.callerNamespaces={callers}",
-        // The local cluster's CoreDNS runs as non-root on 1053 (its Service maps 53 there): with the
-        // default 53 the policy, which sees the pod's port, shut DNS out and the prober resolved nothing.
-        "proberService.networkPolicy.dnsPorts={1053}",
-      ].flatMap((set) => ["--set", set]),
-      "--wait",
-      "--timeout",
-      "180s",
+    await installIn(GUARDED, [
+      ...SERVICE_ONLY,
+      "proberService.enabled=true",
+      "proberService.networkPolicy.callerNamespaces={callers}",
+      // The local cluster's CoreDNS runs as non-root on 1053 (its Service maps 53 there): with the
+      // default 53 the policy, which sees the pod's port, shut DNS out and the prober resolved nothing.
+      "proberService.networkPolicy.dnsPorts={1053}",
     ]);
     for (const namespace of ["callers", "outsiders"]) {
+      await cluster.kubectl(["create", "namespace", namespace]);
       await cluster.kubectl(["apply", "-f", "-"], clientPod(namespace));
       await cluster.kubectl([
         "-n",
