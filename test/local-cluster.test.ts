@@ -760,6 +760,10 @@ describe("Argo Rollouts' Istio traffic router on the chart's objects, the gatewa
       "versions.v2.weight=0",
       "proberService.enabled=true",
       "argoRollouts.analysisTemplate.enabled=true",
+      // The stand-in gateway follows the objects by polling and reloading (seconds beside the whole suite,
+      // where one step's 8 s check ended Inconclusive): the checks may wait longer than for istiod's push.
+      "proberService.maxCheckSeconds=25",
+      "argoRollouts.analysisTemplate.timeoutSeconds=30",
     ]);
     gateway = await followIstioGateway(cluster, MESH, 31400);
     await cluster.kubectl(["apply", "-f", "-"], documentedRollout("one"));
