@@ -56,6 +56,17 @@ for (const kind of ["nginx", "haproxy"] as const) {
       expect((await json(response)).verdict).toBe("FAIL");
     });
 
+    it("logs each check with its verdict and reason, which Argo does not record", async () => {
+      const report = await json(
+        await post(`${serve.url}/verify`, JSON.stringify({ target, expect: "50:50" })),
+      );
+      const line = await serve.proc.waitForLine(
+        (l) => l.includes('"msg":"check"') && l.includes(JSON.stringify(report.reason)),
+        "the check's log line",
+      );
+      expect(JSON.parse(line)).toMatchObject({ verdict: "FAIL", reason: report.reason, target, status: 200 });
+    });
+
     it("POST /flagger answers 200 on PASS, from options given as strings in the webhook's metadata", async () => {
       const payload = {
         name: "tcp-echo",

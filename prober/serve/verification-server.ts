@@ -247,7 +247,13 @@ export function createVerificationServer(options: VerificationServerOptions): Ve
       }
       checks.inc({ endpoint, verdict: report.verdict });
       send(response, endpoint === "flagger" && report.verdict !== "PASS" ? 412 : 200, report);
-      return { verdict: report.verdict, target: `${campaign.host}:${campaign.port}`, probes: report.probes };
+      // The reason too: Argo records only the jsonPath's value, so an INCONCLUSIVE is explained only here.
+      return {
+        verdict: report.verdict,
+        reason: report.reason,
+        target: `${campaign.host}:${campaign.port}`,
+        probes: report.probes,
+      };
     } finally {
       running.delete(controller);
       working.delete(request.socket);
