@@ -307,7 +307,9 @@ import_images() {
     '["/bin/rollouts-controller"]' 999
   rm -rf "$root"
   # The project's image, from its Dockerfile on the stand-in Node base (no registry to pull node:20 from).
-  docker image inspect tcp-echo-local/node:20 >/dev/null 2>&1 || "$repo/scripts/make-local-node-base.sh" >/dev/null
+  # Made again when it lacks `sleep` (the chart's preStop hook), as stand-ins made before it was added do.
+  docker run --rm --entrypoint /bin/sleep tcp-echo-local/node:20 0 >/dev/null 2>&1 ||
+    "$repo/scripts/make-local-node-base.sh" >/dev/null
   docker build -q --build-arg BASE_IMAGE=tcp-echo-local/node:20 -t tcp-echo-local/tcp-echo:dev "$repo" > "$STATE/logs/image.log" 2>&1 ||
     { say "the project's image did not build; see $STATE/logs/image.log"; return 1; }
   docker save tcp-echo-local/tcp-echo:dev | ctr --address "$SOCK" -n k8s.io images import - >/dev/null

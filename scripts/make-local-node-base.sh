@@ -26,8 +26,8 @@ copy_with_libs() {
 }
 
 # Node where the official image has it, npm for `npm ci` in the build stage, a shell and the few tools
-# npm scripts and the Dockerfile use.
-copy_with_libs "$node_bin" /bin/sh /bin/dash /usr/bin/env /bin/chmod /bin/mkdir /bin/rm /bin/cp /bin/ln /bin/cat /bin/ls /usr/bin/id
+# npm scripts and the Dockerfile use, and `sleep`, which the chart's preStop hook runs.
+copy_with_libs "$node_bin" /bin/sh /bin/dash /usr/bin/env /bin/chmod /bin/mkdir /bin/rm /bin/cp /bin/ln /bin/cat /bin/ls /usr/bin/id /bin/sleep
 mkdir -p "$root/usr/local/bin" "$root/usr/local/lib/node_modules"
 mv "$root$node_bin" "$root/usr/local/bin/node" 2>/dev/null || true
 npm_root=$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")

@@ -169,7 +169,7 @@ describe("chart default render", () => {
       expect(container.livenessProbe.httpGet.path).toBe("/healthz");
       expect(container.resources.limits.memory).toBeDefined();
       expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(
-        container.lifecycle.preStop.sleep.seconds +
+        Number(container.lifecycle.preStop.exec.command[1]) +
           Number(container.env.find((e: Manifest) => e.name === "TCP_ECHO_DRAIN_TIMEOUT").value),
       );
     }

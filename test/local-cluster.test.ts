@@ -4,15 +4,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { freePort } from "../devtools/free-port.js";
 import { runProbeCampaign } from "../prober/campaign/probe-campaign.js";
 import { parseExpectation } from "../prober/expectations/expectation.js";
-import { PROBER_CLI, spawnTracked } from "./support/child-processes.js";
+import { PROBER_CLI, spawnTracked, type TrackedProcess } from "./support/child-processes.js";
 import { converse } from "./support/conversation.js";
 import { canaryExamples } from "./support/documented-examples.js";
-import { CHART } from "./support/helm-chart.js";
+import { CHART, type Manifest, renderChart } from "./support/helm-chart.js";
 import { followIstioGateway, type IstioFollowingGateway } from "./support/istio-following-gateway.js";
 import { useLocalCluster } from "./support/local-cluster.js";
 import { runProber } from "./support/prober-process.js";
@@ -483,7 +483,18 @@ describe("scripts/local-cluster.sh up refuses in one line, exit 2, leaving nothi
   });
 });
 
-/** The pod spec of an echo server of the image made here, answering with `prefix`, Ready once it serves. */
+/** The chart's preStop hook as it renders it, for the pods the controllers below run and copy. */
+let chartLifecycle: Manifest;
+beforeAll(async () => {
+  const deployment = (await renderChart()).find((object) => object.kind === "Deployment");
+  chartLifecycle = deployment?.spec.template.spec.containers[0].lifecycle;
+});
+
+/**
+ * The pod spec of an echo server of the image made here, answering with `prefix`, Ready once it serves,
+ * and serving for a while after it is told to stop with the chart's own preStop hook (Flagger copies it
+ * into its primary Deployment: Kubernetes' sleep action, which its API drops, made the copy invalid).
+ */
 const echoPodSpec = (prefix: string) => ({
   enableServiceLinks: false,
   securityContext: { runAsNonRoot: true, runAsUser: 10001 },
@@ -496,6 +507,7 @@ const echoPodSpec = (prefix: string) => ({
       env: [{ name: "TCP_ECHO_ADMIN_PORT", value: "9100" }],
       ports: [{ containerPort: 9000 }, { name: "admin", containerPort: 9100 }],
       readinessProbe: { httpGet: { path: "/readyz", port: "admin" }, periodSeconds: 1 },
+      lifecycle: chartLifecycle,
     },
   ],
 });
@@ -507,6 +519,9 @@ kind: Rollout
 metadata: { name: tcp-echo, namespace: ${CANARY} }
 spec:
   replicas: 5
+  # As the chart's Deployments (minReadySeconds): a step completes once kube-proxy has had time to add
+  # the new pod, so the analysis does not begin on the old endpoints.
+  minReadySeconds: 3
   selector:
     matchLabels: { app.kubernetes.io/instance: tcp-echo, app.kubernetes.io/component: rollout }
   template:
@@ -531,10 +546,13 @@ ${steps
 `;
 const CANARY = "canary";
 
-/** The Rollout's phase as Argo's controller reports it, once it is `phase` (or fails naming the last one). */
+/**
+ * The Rollout's phase as Argo's controller reports it, once it is `phase` (or fails naming the last one
+ * and, since Argo keeps only the verdict, the reasons prober serve logged for its checks).
+ */
 async function rolloutReaches(phase: string, limitMs = 180_000, namespace = CANARY) {
   let last = "";
-  await eventually(
+  const reached = eventually(
     () => `Rollout ${phase} (last: ${last})`,
     async () => {
       const object = JSON.parse(
@@ -548,6 +566,12 @@ async function rolloutReaches(phase: string, limitMs = 180_000, namespace = CANA
     },
     limitMs,
   );
+  await reached.catch(async (error: Error) => {
+    const checks = (await serveLog(new Date(0).toISOString(), namespace).catch(() => []))
+      .filter((line) => line.msg === "check")
+      .map((line) => `${line.verdict} (${line.reason})`);
+    throw new Error(`${error.message}; prober serve's checks: ${checks.join("; ") || "none"}`);
+  });
 }
 
 const analysisRunPhases = async (namespace = CANARY) =>
@@ -682,7 +706,8 @@ describe("Argo Rollouts' own controller, each step verified by prober serve in t
       );
       return ready.length === 5;
     });
-    const { report } = await proberAtService(CANARY, "0:100");
+    // kube-proxy may still send a connection to the canary's pod, which serves until its preStop ends.
+    const { report } = await proberAtService(CANARY, "0:100", ["--wait", "10"]);
     expect(report.verdict, report.reason).toBe("PASS");
   });
 
@@ -822,11 +847,15 @@ spec:
     spec: ${JSON.stringify(echoPodSpec(prefix))}
 `;
 
-/** The Canary's phase as Flagger wrote it, once it is `phase` (or fails naming the last one). */
-async function canaryReaches(phase: string, limitMs = 240_000) {
+/**
+ * The Canary's phase as Flagger wrote it, once it is `phase` (or fails naming the last one and the last
+ * lines of `flagger`'s log, where it says what it waits for).
+ */
+async function canaryReaches(phase: string, flagger: TrackedProcess, limitMs = 240_000) {
   let last = "";
   await eventually(
-    () => `Canary ${phase} (last: ${last})`,
+    () =>
+      `Canary ${phase} (last: ${last}); Flagger's log ends: ${flagger.stderr().trim().split("\n").slice(-3).join(" | ")}`,
     async () => {
       const canary = JSON.parse(
         await cluster.kubectl(["-n", BLUE_GREEN, "get", "canary", "echo", "-o", "json"]),
@@ -841,6 +870,7 @@ async function canaryReaches(phase: string, limitMs = 240_000) {
 describe("Flagger's own controller (kubernetes provider, blue/green), each iteration checked by prober serve's /flagger", {
   timeout: 420_000,
 }, () => {
+  let flagger: TrackedProcess;
   it("promotes a canary whose checks PASS: every connection to the Service then on two", async () => {
     await installIn(BLUE_GREEN, [
       ...SERVICE_ONLY,
@@ -872,7 +902,7 @@ describe("Flagger's own controller (kubernetes provider, blue/green), each itera
       ]),
       "base64",
     ).toString();
-    spawnTracked("nsenter", [
+    flagger = spawnTracked("nsenter", [
       `--net=/run/netns/${cluster.netns}`,
       "--",
       preparedTool("flagger"),
@@ -913,9 +943,9 @@ describe("Flagger's own controller (kubernetes provider, blue/green), each itera
         },
       }),
     );
-    await canaryReaches("Initialized");
+    await canaryReaches("Initialized", flagger);
     await cluster.kubectl(["apply", "-f", "-"], echoDeployment("two"));
-    await canaryReaches("Succeeded");
+    await canaryReaches("Succeeded", flagger);
     const { report } = await proberAtService(BLUE_GREEN, "0:100", [], "echo");
     expect(report.verdict, report.reason).toBe("PASS");
   });
@@ -924,7 +954,7 @@ describe("Flagger's own controller (kubernetes provider, blue/green), each itera
     const since = new Date().toISOString();
     // The canary answers `three` where its check expects only `two`: FAIL, which /flagger answers 412.
     await cluster.kubectl(["apply", "-f", "-"], echoDeployment("three"));
-    await canaryReaches("Failed");
+    await canaryReaches("Failed", flagger);
     const checks = (await serveLog(since, BLUE_GREEN)).filter((line) => line.msg === "check");
     expect(checks.map((line) => [line.status, line.verdict])).toContainEqual([412, "FAIL"]);
     const { report } = await proberAtService(BLUE_GREEN, "0:100", [], "echo");
