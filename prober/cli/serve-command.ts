@@ -204,9 +204,11 @@ export async function runServeCommand(argv: string[]): Promise<void> {
     "serving",
   );
   const stop = () => {
-    logger.info({ drainMs }, "draining");
     healthListener?.setDraining();
-    void drain(drainMs).then(() => process.exit(0));
+    const drained = drain(drainMs);
+    // Logged once both listeners answer 503: whoever acts on the line finds the drain in effect.
+    logger.info({ drainMs }, "draining");
+    void drained.then(() => process.exit(0));
   };
   process.once("SIGTERM", stop);
   process.once("SIGINT", stop);
