@@ -35,38 +35,20 @@ const IMAGE = [
   "image.pullPolicy=Never",
 ];
 
-/** helm install/upgrade of the tutorial's release with the Traefik values and `sets`, waiting for its pods. */
-const release = (verb: "install" | "upgrade", sets: string[] = []) =>
-  cluster.helm([
-    verb,
-    "tcp-echo",
-    CHART,
-    "-n",
-    NAMESPACE,
-    "-f",
-    `${CHART}/values-traefik.yaml`,
-    ...IMAGE,
-    ...sets.flatMap((set) => ["--set", set]),
-    "--wait",
-    "--timeout",
-    "180s",
-  ]);
+const asSets = (sets: string[]) => sets.flatMap((set) => ["--set", set]);
 
-/** Creates `namespace` and installs the chart there as `tcp-echo`, the image made here and `sets`, waiting for its pods. */
+/** helm install/upgrade of the chart as `tcp-echo` in `namespace` with the image made here and `args`, waiting for its pods. */
+const helmRelease = (verb: "install" | "upgrade", namespace: string, args: string[]) =>
+  cluster.helm([verb, "tcp-echo", CHART, "-n", namespace, ...IMAGE, ...args, "--wait", "--timeout", "180s"]);
+
+/** helm install/upgrade of the tutorial's release with the Traefik values and `sets`. */
+const release = (verb: "install" | "upgrade", sets: string[] = []) =>
+  helmRelease(verb, NAMESPACE, ["-f", `${CHART}/values-traefik.yaml`, ...asSets(sets)]);
+
+/** Creates `namespace` and installs the chart there with `sets`. */
 async function installIn(namespace: string, sets: string[]) {
   await cluster.kubectl(["create", "namespace", namespace]);
-  await cluster.helm([
-    "install",
-    "tcp-echo",
-    CHART,
-    "-n",
-    namespace,
-    ...IMAGE,
-    ...sets.flatMap((set) => ["--set", set]),
-    "--wait",
-    "--timeout",
-    "180s",
-  ]);
+  await helmRelease("install", namespace, asSets(sets));
 }
 
 /** The chart for prober serve and the Service alone: no routing, one version taking every connection. */
