@@ -1,9 +1,7 @@
-import { existsSync, readFileSync } from "node:fs";
-import { homedir } from "node:os";
-import { join } from "node:path";
-import { ApiException, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
+import { ApiException, CustomObjectsApi } from "@kubernetes/client-node";
 import { ClusterError, type ClusterReference, type ClusterSource } from "./cluster-reference.js";
 import type { Expectation } from "./expectation.js";
+import { loadConfig, statusMessage } from "./kube-access.js";
 import { expectationFromResource } from "./manifest-expectation.js";
 
 /** Group, plural, and the versions tried in turn (TCPRoute: v1 from Gateway API 1.6, else experimental v1alpha2). */
@@ -15,41 +13,6 @@ const RESOURCES = {
   },
   TCPRoute: { group: "gateway.networking.k8s.io", plural: "tcproutes", versions: ["v1", "v1alpha2"] },
 } as const;
-
-const SERVICE_ACCOUNT_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
-
-/** KUBECONFIG, ~/.kube/config, or the pod's service account, as kubectl looks; none is an error, not localhost. */
-function loadConfig(): { config: KubeConfig; namespace: string } {
-  const config = new KubeConfig();
-  const fromFile =
-    process.env.KUBECONFIG ||
-    (existsSync(join(homedir(), ".kube", "config")) ? join(homedir(), ".kube", "config") : "");
-  if (fromFile) {
-    config.loadFromDefault();
-    const context = config.getContextObject(config.getCurrentContext());
-    return { config, namespace: context?.namespace ?? "default" };
-  }
-  if (process.env.KUBERNETES_SERVICE_HOST) {
-    config.loadFromCluster();
-    const namespace = existsSync(SERVICE_ACCOUNT_NAMESPACE)
-      ? readFileSync(SERVICE_ACCOUNT_NAMESPACE, "utf8").trim()
-      : "default";
-    return { config, namespace };
-  }
-  throw new ClusterError(
-    "no-cluster",
-    "no cluster configured: set KUBECONFIG, create ~/.kube/config, or run in a pod with a service account",
-  );
-}
-
-const statusMessage = (error: ApiException<unknown>) => {
-  try {
-    const body = typeof error.body === "string" ? JSON.parse(error.body) : error.body;
-    return String((body as { message?: unknown }).message ?? error.message);
-  } catch {
-    return error.message;
-  }
-};
 
 /**
  * Reads the expected split from a live VirtualService or TCPRoute through the API server, with the
