@@ -5,6 +5,7 @@ import { cpus, totalmem } from "node:os";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { SERVER_KINDS, type ServerKind } from "./echo-peers.js";
+import { benchFleet, type FleetFigure } from "./fleet-bench.js";
 import { type ImageSize, measureImageSize } from "./image-size.js";
 import { buildPeers } from "./peer-binaries.js";
 import { benchProber, type ProberFigures } from "./prober-bench.js";
@@ -215,6 +216,25 @@ function statisticsMarkdown(statistics: StatisticsFigures): string[] {
   return lines;
 }
 
+function fleetMarkdown(fleet: FleetFigure[]): string[] {
+  const verdicts = (v: Record<string, number>) =>
+    Object.entries(v)
+      .filter(([, count]) => count > 0)
+      .map(([verdict, count]) => `${verdict} ${count}`)
+      .join(", ");
+  return [
+    "## Every replica of a fleet (seeded simulation through the library, 80:20, defaults: 99%, ±5 pp)",
+    "",
+    "| replicas | runs | healthy fleet: verdicts | median probes [90th pct] | one check through the Service: median [90th pct] | cost ratio | wrong FAIL [95%] | one stale at 100:0: fleet | median probes | through the Service (mix) |",
+    "|---|---|---|---|---|---|---|---|---|---|",
+    ...fleet.map(
+      (f) =>
+        `| ${f.replicas} | ${f.runs} | ${verdicts(f.healthy.verdicts)} | ${f.healthy.medianProbes} [${f.healthy.p90Probes}] | ${f.throughService.medianProbes} [${f.throughService.p90Probes}] | ${f.costRatio.toFixed(2)}× | ${pct(f.wrongFail.rate)} [${pct(f.wrongFail.interval.lower)}, ${pct(f.wrongFail.interval.upper)}] | ${verdicts(f.stale.fleet.verdicts)} | ${f.stale.fleet.medianProbes} | ${pct(f.stale.mixShareOfOne)}: ${verdicts(f.stale.throughService.verdicts)} |`,
+    ),
+    "",
+  ];
+}
+
 /** One line per server kind against a log-scale x axis. */
 function serverChart(
   servers: ServerFigures[],
@@ -241,7 +261,7 @@ async function main(): Promise<void> {
         default: false,
         describe: "tiny durations: checks the harness, not the figures",
       },
-      only: { choices: ["server", "prober", "statistics"] as const, describe: "run one part" },
+      only: { choices: ["server", "prober", "statistics", "fleet"] as const, describe: "run one part" },
       compare: { type: "boolean", default: false, describe: "exit 1 when a ratio is below its goal" },
       out: {
         type: "string",
@@ -298,6 +318,15 @@ async function main(): Promise<void> {
       wallRuns: args.quick ? 1 : 9,
     });
   }
+  let fleet: FleetFigure[] | undefined;
+  if (args.only === undefined || args.only === "fleet") {
+    process.stderr.write("bench: every replica of a fleet against one check through the Service\n");
+    fleet = await benchFleet({
+      runs: args.quick ? 5 : 500,
+      sizes: [1, 2, 5, 10],
+      onProgress: (done) => process.stderr.write(`bench: fleet ${done} done\n`),
+    });
+  }
   const ratios = [...serverRatios(servers), ...proberRatios(prober)];
   // The image build takes half a minute and the registry; the --quick smoke run and --only leave it out.
   let image: ImageSize | undefined;
@@ -309,9 +338,15 @@ async function main(): Promise<void> {
   mkdirSync(args.out, { recursive: true });
   writeFileSync(
     `${args.out}/bench.json`,
-    `${JSON.stringify({ machine, servers, prober, statistics, ratios, image }, null, 2)}\n`,
+    `${JSON.stringify({ machine, servers, prober, statistics, fleet, ratios, image }, null, 2)}\n`,
   );
-  writeFileSync(`${args.out}/bench.md`, markdown(machine, servers, prober, ratios, image, statistics));
+  writeFileSync(
+    `${args.out}/bench.md`,
+    [
+      markdown(machine, servers, prober, ratios, image, statistics),
+      ...(fleet ? fleetMarkdown(fleet) : []),
+    ].join("\n"),
+  );
   if (servers.length > 0) {
     writeFileSync(
       `${args.out}/throughput.svg`,

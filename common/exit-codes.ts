@@ -13,6 +13,8 @@ export const EXIT_CODES = {
   DATA_ERROR: 65,
   /** EX_NOINPUT: the input does not exist (a cluster object not found). */
   NO_INPUT: 66,
+  /** EX_NOHOST: a name that resolves to no address (--each-address). */
+  NO_HOST: 68,
   /** EX_UNAVAILABLE: the address is in use or not available. */
   UNAVAILABLE: 69,
   /** EX_SOFTWARE: an internal failure, not the user's input. */

@@ -4,13 +4,24 @@ export {
   type CampaignOptions,
   type CampaignProgress,
   type CampaignReport,
+  type EndpointReport,
+  type FleetOptions,
+  type FleetReport,
   FOLLOW_CHANGES_RATE,
   type LatencySummary,
   resolveCampaignOptions,
+  runFleetCampaign,
   runProbeCampaign,
   type SegmentReport,
   type StopReason,
 } from "./campaign/index.js";
+export {
+  type Endpoint,
+  EndpointError,
+  type EndpointFollower,
+  endpointName,
+  resolveEachAddress,
+} from "./endpoints/index.js";
 export { ExpectationError, ProberOptionError } from "./errors.js";
 export {
   DEFAULT_LABELS,
@@ -22,11 +33,19 @@ export {
 } from "./expectations/index.js";
 export type { ProbeErrorKind, ProbeOutcome } from "./probe-outcome.js";
 export { formatTarget, type TcpProbeOptions, TcpProber } from "./probing/index.js";
-export { campaignReportHtml, formatReport, watchReportHtml } from "./reports/index.js";
+export {
+  campaignReportHtml,
+  fleetReportHtml,
+  formatFleetReport,
+  formatReport,
+  watchReportHtml,
+} from "./reports/index.js";
 export {
   type EdgeFindings,
+  endpointConfidence,
   type GoodnessOfFit,
   type Interval,
+  judgeFleet,
   judgeSplit,
   probesToSettle,
   type SplitCriteria,
@@ -37,9 +56,15 @@ export {
   type VersionEvidence,
 } from "./statistics/index.js";
 export {
+  describeReach,
+  type FleetWatchEvent,
+  type FleetWatchOptions,
+  type FleetWatchSummary,
   resolveWatchOptions,
+  runFleetWatch,
   runWatch,
   type Shares,
+  type StepReach,
   WATCH_DEFAULTS,
   type WatchEvent,
   type WatchOptions,

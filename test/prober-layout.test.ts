@@ -6,7 +6,24 @@ import { describe, expect, it } from "vitest";
 const PROBER = fileURLToPath(new URL("../prober", import.meta.url));
 
 /** The prober's folders from the bottom up: each may import only the shared root files and those before it. */
-const LAYERS = ["expectations", "statistics", "probing", "campaign", "watch", "reports", "serve", "cli"];
+const LAYERS = [
+  "expectations",
+  "statistics",
+  "probing",
+  "endpoints",
+  "campaign",
+  "watch",
+  "reports",
+  "serve",
+  "cli",
+];
+
+/** The Kubernetes readers, imported by path so that the client is loaded only when a cluster is read. */
+const ON_DEMAND = [
+  "expectations/cluster-expectation.ts",
+  "expectations/kube-access.ts",
+  "endpoints/service-endpoints.ts",
+];
 
 /** Every relative import of every module of prober/: [importing file, imported file], both relative to prober/. */
 function importsOfProber(): [string, string][] {
@@ -50,13 +67,13 @@ describe("the prober's folders", () => {
     expect(upward).toEqual([]);
   });
 
-  it("are entered through their index.ts from other folders, except the live-cluster reader loaded on demand", () => {
+  it("are entered through their index.ts from other folders, except the Kubernetes readers loaded on demand", () => {
     const deep = imports.filter(
       ([file, imported]) =>
         folderOf(file) !== folderOf(imported) &&
         folderOf(imported) !== "" &&
         !imported.endsWith("/index.ts") &&
-        imported !== "expectations/cluster-expectation.ts",
+        !ON_DEMAND.includes(imported),
     );
     expect(deep).toEqual([]);
   });

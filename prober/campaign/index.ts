@@ -7,6 +7,12 @@ export {
   resolveCampaignOptions,
 } from "./campaign-options.js";
 export {
+  type EndpointReport,
+  type FleetOptions,
+  type FleetReport,
+  runFleetCampaign,
+} from "./fleet-campaign.js";
+export {
   type CampaignReport,
   type LatencySummary,
   runProbeCampaign,

@@ -9,12 +9,14 @@ import {
   CAMPAIGN_DEFAULTS,
   type CampaignOptions,
   resolveCampaignOptions,
+  runFleetCampaign,
   runProbeCampaign,
 } from "../campaign/index.js";
 import { ProberOptionError } from "../errors.js";
 import { expectationFromWeights } from "../expectations/index.js";
 import { resolveTarget } from "../probing/index.js";
-import { campaignReportHtml, formatReport } from "../reports/index.js";
+import { campaignReportHtml, fleetReportHtml, formatFleetReport, formatReport } from "../reports/index.js";
+import { FLEET_OPTIONS, type FleetSource, fleetSource, resolveFleet } from "./fleet-targets.js";
 import { createProgressBar } from "./progress-bar.js";
 import {
   clusterFollower,
@@ -36,6 +38,7 @@ const PROGRAM = "prober";
 const CHECK_OPTIONS = {
   ...EXPECTATION_OPTIONS,
   ...PROBE_OPTIONS,
+  ...FLEET_OPTIONS,
   "max-probes": {
     alias: "n",
     type: "number",
@@ -72,8 +75,12 @@ function parseArguments(argv: string[]) {
     .usage(
       "$0 --expect 80:20 [host:port] [options]\n$0 watch [host:port] --expect-steps 100:0,80:20 [options]   (see prober watch --help)\n$0 serve [--listen HOST:PORT] [--token-file FILE]   (see prober serve --help)\n\nProbes a TCP endpoint with many fresh connections, classifies each reply by its tcp-echo prefix, and decides whether the traffic split matches the expected weights.",
     )
-    .command("$0 [target]", false)
-    .positional("target", TARGET_POSITIONAL)
+    .command("$0 [target..]", false)
+    .positional("target", {
+      ...TARGET_POSITIONAL,
+      array: true,
+      describe: `${TARGET_POSITIONAL.describe}; several: each verified on its own`,
+    })
     .options(CHECK_OPTIONS)
     .config(environmentConfig("PROBER", Object.keys(CHECK_OPTIONS)))
     .epilog(
@@ -84,8 +91,16 @@ function parseArguments(argv: string[]) {
 
 type Arguments = ReturnType<typeof parseArguments>;
 
-function campaignOptions(args: Arguments, source: ExpectationSource): CampaignOptions {
-  const { host, port } = resolveTarget(args.target, process.env);
+function campaignOptions(
+  args: Arguments,
+  source: ExpectationSource,
+  fleet: FleetSource | undefined,
+): CampaignOptions {
+  // A fleet's endpoints are known only once read; until then a placeholder that passes the checks.
+  const { host, port } =
+    fleet === undefined
+      ? resolveTarget(args.target?.[0]?.toString(), process.env)
+      : { host: "fleet", port: 1 };
   if (args.wait !== undefined && args.duration !== undefined) {
     throw new UsageError(
       "give either --wait or --duration: --wait is the time budget while following changes",
@@ -138,10 +153,16 @@ async function main(): Promise<void> {
     await runServeCommand(argv.slice(1));
     return;
   }
-  const { args, source, options } = parseOrExit(PROGRAM, () => {
+  const { args, source, fleet, options } = parseOrExit(PROGRAM, () => {
     const parsed = parseArguments(argv);
-    const from = expectationSource(parsed);
-    return { args: parsed, source: from, options: validated(campaignOptions(parsed, from)) };
+    const fleet = fleetSource(parsed, process.env);
+    // --namespace is the Service's too with --each-endpoint, not only --expect-from's object's.
+    const from = expectationSource(
+      fleet && "service" in fleet && parsed.expect !== undefined
+        ? { ...parsed, namespace: undefined }
+        : parsed,
+    );
+    return { args: parsed, source: from, fleet, options: validated(campaignOptions(parsed, from, fleet)) };
   });
   const { expected, expectedFrom } = await resolveExpectation(PROGRAM, source, args);
   // With --wait, the object is read again while the run goes on: a shift applied to it is followed.
@@ -149,7 +170,7 @@ async function main(): Promise<void> {
     ? clusterFollower(PROGRAM, source, args, expectedFrom)
     : undefined;
   const progress = createProgressBar(process.stderr);
-  const report = await runProbeCampaign({
+  const run = {
     ...options,
     expected,
     expectedFrom,
@@ -157,7 +178,18 @@ async function main(): Promise<void> {
     trace: args.report !== undefined,
     onProgress: progress.update,
     signal: interruptOnSignals(),
-  });
+  };
+  if (fleet !== undefined) {
+    const { endpoints, follow } = await resolveFleet(PROGRAM, fleet);
+    const { host, port, probe, ...shared } = run;
+    const report = await runFleetCampaign({ ...shared, endpoints, followEndpoints: follow });
+    progress.stop();
+    process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatFleetReport(report));
+    if (args.report !== undefined) writeFileSync(args.report, fleetReportHtml(report));
+    process.exitCode = EXIT_CODES[report.verdict];
+    return;
+  }
+  const report = await runProbeCampaign(run);
   progress.stop();
   process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
   if (args.report !== undefined) writeFileSync(args.report, campaignReportHtml(report));

@@ -125,6 +125,9 @@ const CLUSTER_EXIT: Record<ClusterError["reason"], number> = {
   unreachable: EXIT_CODES.UNAVAILABLE,
 };
 
+/** The exit code of a failed read from the cluster. */
+export const clusterExitCode = (error: ClusterError) => CLUSTER_EXIT[error.reason];
+
 /** The expected split, reading a cluster object when asked; a failure is one line and its exit code. */
 export async function resolveExpectation(
   program: string,

@@ -6,15 +6,20 @@ import { EXIT_CODES } from "../../common/exit-codes.js";
 import { ProberOptionError } from "../errors.js";
 import { type Expectation, parseExpectation } from "../expectations/index.js";
 import { resolveTarget } from "../probing/index.js";
-import { watchReportHtml } from "../reports/index.js";
+import { fleetWatchReportHtml, watchReportHtml } from "../reports/index.js";
 import {
+  describeReach,
+  type FleetWatchEvent,
+  type FleetWatchSummary,
   resolveWatchOptions,
+  runFleetWatch,
   runWatch,
   type Shares,
   WATCH_DEFAULTS,
   type WatchEvent,
   type WatchOptions,
 } from "../watch/index.js";
+import { FLEET_OPTIONS, type FleetSource, fleetSource, resolveFleet } from "./fleet-targets.js";
 import {
   asUsage,
   clusterFollower,
@@ -36,6 +41,7 @@ const PROGRAM = "prober watch";
 const WATCH_OPTIONS = {
   ...EXPECTATION_OPTIONS,
   ...PROBE_OPTIONS,
+  ...FLEET_OPTIONS,
   "expect-steps": {
     type: "string",
     describe:
@@ -70,8 +76,12 @@ function parseArguments(argv: string[]) {
     .usage(
       "$0 [host:port] [--expect 80:20 | --expect-steps 100:0,80:20,50:50,0:100] [options]\n\nProbes continuously at a polite rate, prints each interval's shares, announces every change of the split and, with --expect-steps, checks that the split passes through the steps in order. With nothing expected it monitors: windows and changes until --duration or a signal, exit 0 unless errors.",
     )
-    .command("$0 [target]", false)
-    .positional("target", TARGET_POSITIONAL)
+    .command("$0 [target..]", false)
+    .positional("target", {
+      ...TARGET_POSITIONAL,
+      array: true,
+      describe: `${TARGET_POSITIONAL.describe}; several: each watched on its own`,
+    })
     .options(WATCH_OPTIONS)
     .config(environmentConfig("PROBER", Object.keys(WATCH_OPTIONS)))
     .epilog(
@@ -88,14 +98,24 @@ function parseSteps(spec: string, labels: string[] | undefined): Expectation[] {
   return parts.map((part) => asUsage("--expect-steps", () => parseExpectation(part.trim(), labels)));
 }
 
-function watchOptions(args: Arguments): { options: WatchOptions; source: ExpectationSource | undefined } {
-  const { host, port } = resolveTarget(args.target, process.env);
+function watchOptions(
+  args: Arguments,
+  fleet: FleetSource | undefined,
+): { options: WatchOptions; source: ExpectationSource | undefined } {
+  // A fleet's endpoints are known only once read; until then a placeholder that passes the checks.
+  const { host, port } =
+    fleet === undefined
+      ? resolveTarget(args.target?.[0]?.toString(), process.env)
+      : { host: "fleet", port: 1 };
   const given = [args.expect, args.expectSteps, args.expectFrom].filter((value) => value !== undefined);
   if (given.length > 1) throw new UsageError("give one of --expect, --expect-steps or --expect-from");
   const labels = args.labels?.split(",").map((label) => label.trim());
   // Nothing expected: a monitor of windows and changes.
   const monitor = given.length === 0;
-  const source = args.expectSteps === undefined && !monitor ? expectationSource(args) : undefined;
+  // --namespace is the Service's too with --each-endpoint, not only --expect-from's object's.
+  const fromArgs =
+    fleet && "service" in fleet && args.expectFrom === undefined ? { ...args, namespace: undefined } : args;
+  const source = args.expectSteps === undefined && !monitor ? expectationSource(fromArgs) : undefined;
   // A cluster object is read after parsing (an API call); a placeholder split until then.
   const steps = monitor
     ? []
@@ -148,15 +168,16 @@ export function formatWatchEvent(event: WatchEvent): string {
 }
 
 export async function runWatchCommand(argv: string[]): Promise<void> {
-  const { args, options, source } = parseOrExit(PROGRAM, () => {
+  const { args, options, source, fleet } = parseOrExit(PROGRAM, () => {
     const parsed = parseArguments(argv);
-    const built = watchOptions(parsed);
+    const fleet = fleetSource(parsed, process.env);
+    const built = watchOptions(parsed, fleet);
     try {
       resolveWatchOptions(built.options);
     } catch (error) {
       throw error instanceof ProberOptionError ? usageFromOptionError(error) : error;
     }
-    return { args: parsed, ...built };
+    return { args: parsed, fleet, ...built };
   });
   if (source !== undefined) {
     const { expected, expectedFrom } = await resolveExpectation(PROGRAM, source, args);
@@ -168,6 +189,10 @@ export async function runWatchCommand(argv: string[]): Promise<void> {
       options.followExpectation = (update, signal) =>
         follow((next, from) => update(next, describeSource(from)), signal);
   }
+  if (fleet !== undefined) {
+    await watchFleet(args, options, fleet);
+    return;
+  }
   const events: WatchEvent[] = [];
   const print = (event: WatchEvent) => {
     if (args.report !== undefined) events.push(event);
@@ -175,5 +200,47 @@ export async function runWatchCommand(argv: string[]): Promise<void> {
   };
   const summary = await runWatch({ ...options, onEvent: print, signal: interruptOnSignals() });
   if (args.report !== undefined) writeFileSync(args.report, watchReportHtml(events));
+  process.exitCode = EXIT_CODES[summary.verdict];
+}
+
+/** The fleet's summary: each step's reach over the replicas, then the fleet's verdict. */
+export function formatFleetWatchSummary(summary: FleetWatchSummary): string {
+  const several = summary.steps.length > 1;
+  const lines = [
+    `${summary.endpoints.length} endpoints, each judged at ${Number((summary.endpointConfidence * 100).toPrecision(6))}% confidence, in ${seconds(summary.durationMs)}`,
+    ...(several || summary.steps.some((s) => s.reached > 0)
+      ? summary.steps.map((step) => `  ${describeReach(step)}`)
+      : []),
+    ...summary.appeared.map(
+      (a) => `  ${a.pod ? `${a.target} (${a.pod})` : a.target}: appeared at ${seconds(a.atMs)}, not watched`,
+    ),
+    `${summary.verdict}: ${summary.reason}`,
+  ];
+  return lines.join("\n");
+}
+
+async function watchFleet(args: Arguments, options: WatchOptions, fleet: FleetSource): Promise<void> {
+  const { endpoints, follow } = await resolveFleet(PROGRAM, fleet);
+  const events: FleetWatchEvent[] = [];
+  const print = (event: FleetWatchEvent) => {
+    if (args.report !== undefined) events.push(event);
+    const text =
+      event.event === "fleet-summary"
+        ? formatFleetWatchSummary(event)
+        : formatWatchEvent(event)
+            .split("\n")
+            .map((line) => `${event.endpoint}  ${line.trimStart()}`)
+            .join("\n");
+    process.stdout.write(`${args.json ? JSON.stringify(event) : text}\n`);
+  };
+  const { host, port, probe, ...shared } = options;
+  const summary = await runFleetWatch({
+    ...shared,
+    endpoints,
+    followEndpoints: follow,
+    onEvent: print,
+    signal: interruptOnSignals(),
+  });
+  if (args.report !== undefined) writeFileSync(args.report, fleetWatchReportHtml(events));
   process.exitCode = EXIT_CODES[summary.verdict];
 }

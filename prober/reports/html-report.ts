@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import type { CampaignReport } from "../campaign/index.js";
-import type { WatchEvent } from "../watch/index.js";
+import type { CampaignReport, FleetReport } from "../campaign/index.js";
+import { describeReach, type FleetWatchEvent, type WatchEvent } from "../watch/index.js";
 
 /**
  * Self-contained HTML reports: uPlot (its minified script and stylesheet) and the data are inlined, so nothing is fetched when the file is opened. One chart per
@@ -41,7 +41,10 @@ let series = 0;
 for (const version of data.versions) {
   const box = document.createElement("section");
   box.className = "chart";
-  box.innerHTML = "<h2>" + version.label + "</h2>";
+  // A label is a prefix from the network: text, never markup.
+  const heading = document.createElement("h2");
+  heading.textContent = version.label;
+  box.appendChild(heading);
   charts.appendChild(box);
   const pct = (v) => (v == null ? null : v * 100);
   const columns = [version.x, version.share.map(pct), version.lower.map(pct), version.upper.map(pct)];
@@ -120,26 +123,58 @@ function page(title: string, verdict: string, reason: string, details: string[][
 `;
 }
 
-/** A campaign's report (it must have been run with `trace`): each version's share against probes. */
-export function campaignReportHtml(report: CampaignReport): string {
+/** Each version's share and bounds against probes from a campaign's trace, `lane` naming whose chart it is. */
+function traceLanes(report: CampaignReport, lane = ""): ChartData["versions"] {
   const trace = report.trace ?? [];
-  const labels = Object.keys(report.expected);
+  return Object.keys(report.expected).map((label) => {
+    const expected = report.expected[label] as number;
+    return {
+      label: lane ? `${lane}: ${label}` : label,
+      x: trace.map((point) => point.probes),
+      share: trace.map((point) => point.shares[label] ?? null),
+      lower: trace.map((point) => point.bounds[label]?.lower ?? null),
+      upper: trace.map((point) => point.bounds[label]?.upper ?? null),
+      band: {
+        lower: Math.max(0, expected - report.tolerance),
+        upper: Math.min(1, expected + report.tolerance),
+      },
+    };
+  });
+}
+
+/** A fleet's check (run with `trace`): a lane per endpoint, each version's share against that endpoint's probes. */
+export function fleetReportHtml(report: FleetReport): string {
   const data: ChartData = {
     xLabel: "probes",
-    versions: labels.map((label) => {
-      const expected = report.expected[label] as number;
-      return {
-        label,
-        x: trace.map((point) => point.probes),
-        share: trace.map((point) => point.shares[label] ?? null),
-        lower: trace.map((point) => point.bounds[label]?.lower ?? null),
-        upper: trace.map((point) => point.bounds[label]?.upper ?? null),
-        band: {
-          lower: Math.max(0, expected - report.tolerance),
-          upper: Math.min(1, expected + report.tolerance),
-        },
-      };
-    }),
+    versions: report.endpoints.flatMap((e) => traceLanes(e, e.name)),
+    marks: [],
+  };
+  const details = [
+    [
+      "endpoints",
+      `${report.endpoints.length}, each judged at ${(report.endpointConfidence * 100).toFixed(2)}% confidence`,
+    ],
+    ...report.endpoints.map((e) => [e.name, `${e.verdict}: ${e.reason}`]),
+    ...report.appeared.map((a) => [
+      a.pod ? `${a.target} (${a.pod})` : a.target,
+      "appeared during the run, not verified",
+    ]),
+    ["probes", `${report.probes} in ${(report.durationMs / 1000).toFixed(2)} s`],
+  ];
+  return page(
+    `prober: ${report.endpoints.length} endpoints: ${report.verdict}`,
+    report.verdict,
+    report.reason,
+    details,
+    data,
+  );
+}
+
+/** A campaign's report (it must have been run with `trace`): each version's share against probes. */
+export function campaignReportHtml(report: CampaignReport): string {
+  const data: ChartData = {
+    xLabel: "probes",
+    versions: traceLanes(report),
     marks: report.segments.slice(1).map((segment, i) => ({
       x: segment.startProbe,
       kind: "segment" as const,
@@ -170,29 +205,78 @@ export function campaignReportHtml(report: CampaignReport): string {
   return page(`prober ${report.target}: ${report.verdict}`, report.verdict, report.reason, details, data);
 }
 
-/** A watch's events: each version's share since the last change against time, changes and steps marked. */
-export function watchReportHtml(events: WatchEvent[]): string {
+const seconds = (ms: number) => Math.round(ms) / 1000;
+
+/** Each version's share since the last change against time, for every version any window saw (a monitor learns them as they come). */
+function windowLanes(events: WatchEvent[], lane = ""): ChartData["versions"] {
   const windows = events.filter((e): e is Extract<WatchEvent, { event: "window" }> => e.event === "window");
-  const summary = events.find((e): e is Extract<WatchEvent, { event: "summary" }> => e.event === "summary");
-  const labels = Object.keys(windows[0]?.shares ?? {});
-  const seconds = (ms: number) => Math.round(ms) / 1000;
+  const labels = [...new Set(windows.flatMap((w) => Object.keys(w.shares)))];
+  return labels.map((label) => ({
+    label: lane ? `${lane}: ${label}` : label,
+    x: windows.map((w) => seconds(w.atMs)),
+    share: windows.map((w) => w.segment.shares[label] ?? null),
+    lower: windows.map((w) => w.segment.intervals[label]?.lower ?? null),
+    upper: windows.map((w) => w.segment.intervals[label]?.upper ?? null),
+    band: null,
+  }));
+}
+
+/** Changes and steps as marks, `lane` naming whose they are. */
+function watchMarks(events: WatchEvent[], lane = ""): ChartData["marks"] {
+  const whose = lane ? `${lane}: ` : "";
+  return events.flatMap((e): ChartData["marks"] =>
+    e.event === "change"
+      ? [{ x: seconds(e.atMs), kind: "change" as const, text: `${whose}change near ${seconds(e.atMs)} s` }]
+      : e.event === "step"
+        ? [
+            {
+              x: seconds(e.atMs),
+              kind: "step" as const,
+              text: `${whose}step ${e.step + 1} PASSED: ${e.split}`,
+            },
+          ]
+        : [],
+  );
+}
+
+/** A fleet's watch: a lane per endpoint, each version's share against time; each step's reach over the replicas. */
+export function fleetWatchReportHtml(events: FleetWatchEvent[]): string {
+  const summary = events.find(
+    (e): e is Extract<FleetWatchEvent, { event: "fleet-summary" }> => e.event === "fleet-summary",
+  );
+  const names = [...new Set(events.flatMap((e) => ("endpoint" in e ? [e.endpoint] : [])))];
+  const own = (name: string) =>
+    events.filter((e): e is WatchEvent & { endpoint: string } => "endpoint" in e && e.endpoint === name);
   const data: ChartData = {
     xLabel: "seconds",
-    versions: labels.map((label) => ({
-      label,
-      x: windows.map((w) => seconds(w.atMs)),
-      share: windows.map((w) => w.segment.shares[label] ?? null),
-      lower: windows.map((w) => w.segment.intervals[label]?.lower ?? null),
-      upper: windows.map((w) => w.segment.intervals[label]?.upper ?? null),
-      band: null,
-    })),
-    marks: events.flatMap((e): ChartData["marks"] =>
-      e.event === "change"
-        ? [{ x: seconds(e.atMs), kind: "change" as const, text: `change near ${seconds(e.atMs)} s` }]
-        : e.event === "step"
-          ? [{ x: seconds(e.atMs), kind: "step" as const, text: `step ${e.step + 1} PASSED: ${e.split}` }]
-          : [],
-    ),
+    versions: names.flatMap((name) => windowLanes(own(name), name)),
+    marks: names.flatMap((name) => watchMarks(own(name), name)),
+  };
+  const details = [
+    [
+      "endpoints",
+      `${names.length}, each judged at ${((summary?.endpointConfidence ?? 0) * 100).toFixed(2)}% confidence`,
+    ],
+    ...(summary?.steps ?? []).map((step, i) => [`step ${i + 1}`, describeReach(step)]),
+    ...(summary?.endpoints ?? []).map((e) => [e.endpoint, `${e.verdict}: ${e.reason}`]),
+  ];
+  const verdict = summary?.verdict ?? "INCONCLUSIVE";
+  return page(
+    `prober watch: ${names.length} endpoints: ${verdict}`,
+    verdict,
+    summary?.reason ?? "",
+    details,
+    data,
+  );
+}
+
+/** A watch's events: each version's share since the last change against time, changes and steps marked. */
+export function watchReportHtml(events: WatchEvent[]): string {
+  const summary = events.find((e): e is Extract<WatchEvent, { event: "summary" }> => e.event === "summary");
+  const data: ChartData = {
+    xLabel: "seconds",
+    versions: windowLanes(events),
+    marks: watchMarks(events),
   };
   const details = [
     ["target", summary?.target ?? ""],

@@ -1,6 +1,6 @@
 import type { CampaignReport } from "../campaign/index.js";
 
-const percent = (share: number) => `${(share * 100).toFixed(1)}%`;
+export const percent = (share: number) => `${(share * 100).toFixed(1)}%`;
 const ms = (value: number | undefined) => (value === undefined ? "-" : value.toFixed(1));
 const listing = (record: Record<string, number>) =>
   Object.keys(record).length === 0
@@ -9,7 +9,8 @@ const listing = (record: Record<string, number>) =>
         .map(([key, count]) => `${key} ${count}`)
         .join(", ");
 
-function table(rows: string[][]): string {
+/** Rows as columns padded to their widest cell. */
+export function table(rows: string[][]): string {
   const widths = (rows[0] ?? []).map((_, column) =>
     Math.max(...rows.map((row) => (row[column] ?? "").length)),
   );

@@ -1,4 +1,12 @@
 /** A watch: a whole rollout followed step by step; its judging a pure machine, driven by `runWatch`. */
+
+export { describeReach, type StepReach, stepsReached } from "./fleet-rollout.js";
+export {
+  type FleetWatchEvent,
+  type FleetWatchOptions,
+  type FleetWatchSummary,
+  runFleetWatch,
+} from "./fleet-watch.js";
 export {
   resolveWatchOptions,
   runWatch,

@@ -1,0 +1,11 @@
+/** The endpoints of a fleet of gateway replicas: given, from a name's records, or from a Service's EndpointSlices (`service-endpoints.ts`, loaded only when needed). */
+export { EndpointError, resolveEachAddress } from "./address-endpoints.js";
+export {
+  type Endpoint,
+  type EndpointFollower,
+  endpointChanges,
+  endpointKey,
+  endpointName,
+  pollEndpoints,
+} from "./endpoint.js";
+export { parseServiceReference, type ServiceReference } from "./service-reference.js";
