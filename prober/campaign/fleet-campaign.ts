@@ -187,6 +187,26 @@ export async function runFleetCampaign(options: FleetOptions): Promise<FleetRepo
   return fleetReport(options, members, appeared, performance.now() - began);
 }
 
+/**
+ * The verdict and reason of a check the fleet cut short: stopped once another endpoint settled, or
+ * left the fleet. Under --wait a FAIL is no verdict until the wait ends (the old weights may still be
+ * on their way), so one that left before is INCONCLUSIVE, its last evidence told.
+ */
+function cutShort(member: Member, followChanges: boolean): Partial<CampaignReport> {
+  const report = member.report as CampaignReport;
+  if (report.stoppedBy === "settled") return {};
+  const evidence = report.reason.replace(/^(interrupted|still outside the band when the wait ended): /, "");
+  if (member.goneAtMs !== null) {
+    const left = `left the fleet ${(member.goneAtMs / 1000).toFixed(1)} s after the start`;
+    return followChanges && report.verdict !== "PASS"
+      ? { verdict: "INCONCLUSIVE", reason: `${left}, before its wait ended; last seen: ${evidence}` }
+      : { reason: `${left}: ${evidence}` };
+  }
+  if (member.stoppedFor !== undefined)
+    return { reason: `stopped once ${member.stoppedFor} settled: ${evidence}` };
+  return {};
+}
+
 function fleetReport(
   options: FleetOptions,
   members: Member[],
@@ -196,14 +216,7 @@ function fleetReport(
   const endpoints = members.map(
     (member): EndpointReport => ({
       ...(member.report as CampaignReport),
-      ...(member.stoppedFor !== undefined && member.report?.stoppedBy === "interrupted"
-        ? {
-            reason: member.report.reason.replace(
-              /^interrupted: /,
-              `stopped once ${member.stoppedFor} settled: `,
-            ),
-          }
-        : {}),
+      ...cutShort(member, options.followChanges ?? false),
       endpoint: { host: member.endpoint.host, port: member.endpoint.port, pod: member.endpoint.pod ?? null },
       name: endpointName(member.endpoint),
       goneAtMs: member.goneAtMs,

@@ -48,6 +48,8 @@ function resourcePath(object: KubeObject): string {
     Role: "roles",
     RoleBinding: "rolebindings",
     Secret: "secrets",
+    Service: "services",
+    EndpointSlice: "endpointslices",
     VirtualService: "virtualservices",
     Gateway: "gateways",
     DestinationRule: "destinationrules",
