@@ -9,6 +9,7 @@ import { type KubeApiServer, startKubeApiServer } from "./support/kube-apiserver
 import { type L4Gateway, startGateway } from "./support/l4-gateway.js";
 import { addLocalAddresses, type LocalAddresses } from "./support/local-addresses.js";
 import { runProber, runProberJson } from "./support/prober-process.js";
+import { post, type ServeProcess, startServe } from "./support/prober-serve.js";
 import { versionBackends } from "./support/two-version-gateway.js";
 
 /** Connections the server has accepted so far, from its metrics. */
@@ -213,5 +214,97 @@ describe("prober --each-endpoint service/NAME:PORT, on a real kube-apiserver wit
     expect(run.stderr).toMatch(
       /^prober: forbidden: .*cannot get resource "services".*\(the prober needs get on services and list on endpointslices\.discovery\.k8s\.io\)\n$/,
     );
+  });
+});
+
+describe("prober serve checks every endpoint of a Service, on a real kube-apiserver with etcd", {
+  timeout: 90_000,
+}, () => {
+  let kube: KubeApiServer;
+  let servers: EchoServerProcess[] = [];
+  const replicas: L4Gateway[] = [];
+  let local: LocalAddresses | undefined;
+  let serve: ServeProcess | undefined;
+  const address = (i: number) => local?.addresses[i] as string;
+  const home = mkdtempSync(join(tmpdir(), "tcp-echo-home-"));
+  // biome-ignore lint/suspicious/noExplicitAny: answers are checked field by field
+  const answer = async (path: string, body: unknown): Promise<{ status: number; body: any }> => {
+    const response = await post(`${serve?.url}${path}`, JSON.stringify(body));
+    return { status: response.status, body: await response.json() };
+  };
+  const fleet = { eachEndpoint: "service/gateway:tcp", namespace: "ingress", expect: "80:20" };
+
+  beforeAll(async () => {
+    local = await addLocalAddresses("tefleet1", 1, 2);
+    kube = await startKubeApiServer();
+    servers = await Promise.all([startEchoServerProcess("0", "one"), startEchoServerProcess("0", "two")]);
+    for (const [i, weights] of [
+      [80, 20],
+      [100, 0],
+    ].entries()) {
+      const route = versionBackends(servers, weights as number[]);
+      replicas.push(await startGateway("nginx", route, { listenHost: address(i) }));
+    }
+    await kube.apply(SERVICE);
+    for (const [i, replica] of replicas.entries()) {
+      await kube.apply(slice(`gateway-${i}`, address(i), replica.port, `gateway-${i}`));
+    }
+    // Allowed: the Service by name at its port, which allows its endpoints; nothing else.
+    serve = await startServe(["--allow-target", "gateway.ingress:31400", "--max-rate", "100000"], {
+      KUBECONFIG: kube.adminKubeconfig,
+      HOME: home,
+      KUBERNETES_SERVICE_HOST: "",
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await serve?.stop();
+    await Promise.all(replicas.map((replica) => replica.stop()));
+    await Promise.all(servers.map((server) => server.stop()));
+    await kube?.stop();
+    await local?.remove();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it("POST /verify answers 200 with a report per endpoint, the stale one named", async () => {
+    const { status, body } = await answer("/verify", fleet);
+    expect(status).toBe(200);
+    expect(body.verdict).toBe("FAIL");
+    expect(body.named).toEqual([`${address(1)}:${replicas[1]?.port} (gateway-1)`]);
+    expect(body.endpoints.map((e: { endpoint: { pod: string } }) => e.endpoint.pod)).toEqual([
+      "gateway-0",
+      "gateway-1",
+    ]);
+  });
+
+  it("POST /flagger answers 412 for the fleet's FAIL", async () => {
+    const { status, body } = await answer("/flagger", { metadata: fleet });
+    expect(status).toBe(412);
+    expect(body.reason).toMatch(/^1 of 2 endpoints FAIL: 10\.234\.1\.2:\d+ \(gateway-1\): one 100\.0%/);
+  });
+
+  it("refuses a Service the allowlist does not name, 403", async () => {
+    await kube.apply(
+      SERVICE.replace("name: gateway, namespace: ingress", "name: other, namespace: ingress").replace(
+        /apiVersion: v1\nkind: Namespace\nmetadata: \{ name: ingress \}\n---/,
+        "",
+      ),
+    );
+    const { status, body } = await answer("/verify", { ...fleet, eachEndpoint: "service/other:tcp" });
+    expect(status).toBe(403);
+    expect(body.error).toMatch(/^target other\.ingress:31400 is not allowed here/);
+  });
+
+  it("answers 400 for a Service that does not exist", async () => {
+    const { status, body } = await answer("/verify", { ...fleet, eachEndpoint: "service/nothing" });
+    expect(status).toBe(400);
+    expect(body.error).toBe("service nothing in namespace ingress: not found");
+  });
+
+  it("refuses listed targets the allowlist does not name, 403", async () => {
+    const { status } = await answer("/verify", {
+      targets: [`${address(0)}:${replicas[0]?.port}`],
+      expect: "80:20",
+    });
+    expect(status).toBe(403);
   });
 });

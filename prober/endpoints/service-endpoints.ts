@@ -43,6 +43,14 @@ export async function readServiceEndpoints(
   reference: ServiceReference,
   options: { namespace?: string | undefined } = {},
 ): Promise<Endpoint[]> {
+  return (await readServiceFleet(reference, options)).endpoints;
+}
+
+/** The Service's namespace and port number, with its ready endpoints (readServiceEndpoints'). */
+export async function readServiceFleet(
+  reference: ServiceReference,
+  options: { namespace?: string | undefined } = {},
+): Promise<{ namespace: string; servicePort: number; endpoints: Endpoint[] }> {
   const { config, namespace: contextNamespace } = loadConfig();
   const namespace = options.namespace ?? contextNamespace;
   const what = `service ${reference.name} in namespace ${namespace}`;
@@ -81,5 +89,6 @@ export async function readServiceEndpoints(
       found.set(endpointKey(candidate), candidate);
     }
   }
-  return [...found.values()].sort((a, b) => endpointKey(a).localeCompare(endpointKey(b)));
+  const endpoints = [...found.values()].sort((a, b) => endpointKey(a).localeCompare(endpointKey(b)));
+  return { namespace, servicePort: servicePort.port, endpoints };
 }

@@ -50,6 +50,8 @@ interface CheckRequest {
   rate?: unknown;
   timeout?: unknown;
   connectTimeout?: unknown;
+  targets?: unknown;
+  eachEndpoint?: unknown;
 }
 
 const KNOWN = new Set([
@@ -69,6 +71,11 @@ const KNOWN = new Set([
   "rate",
   "timeout",
   "connectTimeout",
+  // A fleet's (fleet-request.ts).
+  "targets",
+  "eachAddress",
+  "eachEndpoint",
+  "namespace",
 ]);
 
 function text(name: string, value: unknown): string | undefined {
@@ -131,9 +138,14 @@ export function checkOptions(request: unknown, limits: CheckLimits): CampaignOpt
   const unknown = Object.keys(body).filter((key) => !KNOWN.has(key));
   if (unknown.length > 0) throw new RequestError(400, "bad_body", `unknown option ${unknown.join(", ")}`);
   const targetText = text("target", body.target);
-  if (targetText === undefined) throw new RequestError(400, "bad_body", "missing target (host:port)");
+  const fleet = body.targets !== undefined || body.eachEndpoint !== undefined;
+  if (targetText === undefined && !fleet) {
+    throw new RequestError(400, "bad_body", "missing target (host:port), targets or eachEndpoint");
+  }
   try {
-    const { host, port } = resolveTarget(targetText, {});
+    // A fleet's endpoints are read after the checks; until then a placeholder that passes them.
+    const { host, port } =
+      targetText === undefined ? { host: "fleet", port: 1 } : resolveTarget(targetText, {});
     const wait = number("wait", body.wait);
     const duration = number("duration", body.duration);
     if (wait !== undefined && duration !== undefined)

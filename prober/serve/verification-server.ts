@@ -3,8 +3,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from "node:net";
 import { type Logger, pino } from "pino";
 import { Counter, Histogram, Registry } from "prom-client";
-import { runProbeCampaign } from "../campaign/index.js";
+import { type CampaignOptions, runFleetCampaign, runProbeCampaign } from "../campaign/index.js";
+import type { Endpoint } from "../endpoints/index.js";
 import { type CheckLimits, checkOptions, RequestError } from "./check-request.js";
+import { fleetRequest, resolveFleetRequest } from "./fleet-request.js";
 import { ForbiddenTargetError, type TargetPolicy } from "./target-policy.js";
 
 /** What `prober serve` is configured with. */
@@ -123,6 +125,13 @@ function capConnections(http: Server, max: number, working: Set<Socket>): void {
 const tooMany = (running: number) =>
   new RequestError(429, "too_many", `${running} checks are running, the most this server runs at once`);
 
+/** One target's check, or each endpoint's of a fleet (its report has the same verdict, reason and probes). */
+function runCheck(campaign: CampaignOptions, endpoints: Endpoint[] | undefined, signal: AbortSignal) {
+  if (endpoints === undefined) return runProbeCampaign({ ...campaign, signal });
+  const { host, port, probe, onProgress, ...shared } = campaign;
+  return runFleetCampaign({ ...shared, endpoints, signal });
+}
+
 /** The status, metrics reason and message of a refused request; anything unforeseen is a 500. */
 function refusalOf(error: unknown): { status: number; reason: string; message: string } {
   const message = error instanceof Error ? error.message : String(error);
@@ -223,13 +232,17 @@ export function createVerificationServer(options: VerificationServerOptions): Ve
       body = flaggerOptions;
     }
     const campaign = checkOptions(body, options.limits);
-    try {
-      Object.assign(campaign, await options.targets.authorize(campaign.host, campaign.port));
-    } catch (error) {
-      if (error instanceof ForbiddenTargetError)
-        throw new RequestError(403, "forbidden_target", error.message);
-      throw error;
+    const fleet = fleetRequest(body as Record<string, unknown>);
+    if (fleet === undefined) {
+      try {
+        Object.assign(campaign, await options.targets.authorize(campaign.host, campaign.port));
+      } catch (error) {
+        if (error instanceof ForbiddenTargetError)
+          throw new RequestError(403, "forbidden_target", error.message);
+        throw error;
+      }
     }
+    const endpoints = fleet === undefined ? undefined : await resolveFleetRequest(fleet, options.targets);
     // Checked again once the request is whole and valid: a slow or bad request holds no slot.
     if (running.size >= options.maxConcurrentChecks) throw tooMany(running.size);
     const controller = new AbortController();
@@ -239,7 +252,7 @@ export function createVerificationServer(options: VerificationServerOptions): Ve
     working.add(request.socket);
     const began = performance.now();
     try {
-      const report = await runProbeCampaign({ ...campaign, signal: controller.signal });
+      const report = await runCheck(campaign, endpoints, controller.signal);
       durations.observe((performance.now() - began) / 1000);
       probes.inc(report.probes);
       if (draining && controller.signal.aborted) {
@@ -251,7 +264,8 @@ export function createVerificationServer(options: VerificationServerOptions): Ve
       return {
         verdict: report.verdict,
         reason: report.reason,
-        target: `${campaign.host}:${campaign.port}`,
+        target:
+          endpoints === undefined ? `${campaign.host}:${campaign.port}` : `${endpoints.length} endpoints`,
         probes: report.probes,
       };
     } finally {

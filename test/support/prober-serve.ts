@@ -15,9 +15,9 @@ export interface ServeProcess {
 }
 
 /** Starts `prober serve` on a free loopback port (unless `args` names another --listen). */
-export async function startServe(args: string[] = []): Promise<ServeProcess> {
+export async function startServe(args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
   const listen = args.includes("--listen") ? [] : ["--listen", "127.0.0.1:0"];
-  const proc = spawnTracked(process.execPath, [PROBER_CLI, "serve", ...listen, ...args]);
+  const proc = spawnTracked(process.execPath, [PROBER_CLI, "serve", ...listen, ...args], env);
   const line = await proc.waitForLine(
     (l) => l.startsWith("prober serve: listening on"),
     "prober serve listening",
