@@ -639,3 +639,82 @@ describe("chart names and labels the API server accepts", () => {
     );
   });
 });
+
+describe("the chart with gatewayEndpoints: every gateway replica verified on its own", () => {
+  const SETS = [
+    "gatewayEndpoints.service=traefik:tcp",
+    "gatewayEndpoints.namespace=traefik",
+    "proberService.enabled=true",
+    "argoRollouts.analysisTemplate.enabled=true",
+  ];
+  const render = () => renderChart([], SETS);
+
+  it("runs helm test per endpoint of the gateway's Service, with a ServiceAccount of its own", async () => {
+    const [pod] = ofKind(await render(), "Pod");
+    expect(pod?.spec.containers[0].args.slice(-4)).toEqual([
+      "--each-endpoint",
+      "service/traefik:tcp",
+      "--endpoints-namespace",
+      "traefik",
+    ]);
+    expect(pod?.spec.serviceAccountName).toBe("tcp-echo-prober-test");
+  });
+
+  it("grants get on that one Service and list on EndpointSlices in its namespace, nothing more", async () => {
+    const role = ofKind(await render(), "Role").find((r) => r.metadata.name === "tcp-echo-gateway-endpoints");
+    expect(role?.metadata.namespace).toBe("traefik");
+    expect(role?.rules).toEqual([
+      { apiGroups: [""], resources: ["services"], resourceNames: ["traefik"], verbs: ["get"] },
+      { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["list"] },
+    ]);
+  });
+
+  it("binds that Role to the test's and the prober service's ServiceAccounts only", async () => {
+    const binding = ofKind(await render(), "RoleBinding").find(
+      (b) => b.metadata.name === "tcp-echo-gateway-endpoints",
+    );
+    expect(binding?.subjects.map((s: { name: string }) => s.name)).toEqual([
+      "tcp-echo-prober-test",
+      "tcp-echo-prober",
+    ]);
+  });
+
+  it("allows prober serve the gateway's Service, and so its endpoints", async () => {
+    const [serve] = ofKind(await render(), "Deployment").filter((d) => d.metadata.name === "tcp-echo-prober");
+    const args: string[] = serve?.spec.template.spec.containers[0].args;
+    expect(args[args.indexOf("traefik.traefik:*") - 1]).toBe("--allow-target");
+  });
+
+  it("asks prober serve for each endpoint in the web AnalysisTemplate", async () => {
+    const web = ofKind(await render(), "AnalysisTemplate").find(
+      (t) => t.metadata.name === "tcp-echo-split-web",
+    );
+    const body = web?.spec.metrics[0].provider.web.jsonBody;
+    expect(body).toEqual({
+      eachEndpoint: "service/traefik:tcp",
+      namespace: "traefik",
+      expect: "{{args.expect}}",
+      wait: 8,
+    });
+  });
+
+  it("runs the job AnalysisTemplate per endpoint, as the prober's ServiceAccount", async () => {
+    const job = ofKind(await render(), "AnalysisTemplate").find(
+      (t) => t.metadata.name === "tcp-echo-split-job",
+    );
+    const pod = job?.spec.metrics[0].provider.job.spec.template.spec;
+    expect(pod.serviceAccountName).toBe("tcp-echo-prober");
+    expect(pod.containers[0].args).toContain("--each-endpoint");
+  });
+
+  it("renders no such Role without gatewayEndpoints", async () => {
+    const roles = ofKind(await renderChart([], ["proberService.enabled=true"]), "Role");
+    expect(roles.map((r) => r.metadata.name)).toEqual(["tcp-echo-prober"]);
+  });
+
+  it("refuses a gatewayEndpoints.service that is no NAME:PORT, by its values schema", async () => {
+    await expect(renderChart([], ["gatewayEndpoints.service=service/traefik"])).rejects.toThrow(
+      "at '/gatewayEndpoints/service': 'service/traefik' does not match pattern",
+    );
+  });
+});

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readServiceEndpoints } from "../prober/endpoints/service-endpoints.js";
 import { adminGet, metricValue } from "./support/admin-client.js";
 import { type EchoServerProcess, startEchoServerProcess } from "./support/echo-server-process.js";
+import { CHART, helm } from "./support/helm-chart.js";
 import { type KubeApiServer, startKubeApiServer } from "./support/kube-apiserver.js";
 import { type L4Gateway, startGateway } from "./support/l4-gateway.js";
 import { addLocalAddresses, type LocalAddresses } from "./support/local-addresses.js";
@@ -214,6 +215,34 @@ describe("prober --each-endpoint service/NAME:PORT, on a real kube-apiserver wit
     expect(run.stderr).toMatch(
       /^prober: forbidden: .*cannot get resource "services".*\(the prober needs get on services and list on endpointslices\.discovery\.k8s\.io\)\n$/,
     );
+  });
+
+  it("with the chart's helm-test ServiceAccount (gatewayEndpoints): reads that Service's endpoints, no other Service", async () => {
+    await kube.apply(SERVICE.replace("name: gateway, namespace: ingress", "name: other, namespace: ingress"));
+    await helm([
+      ...["install", "fleet", CHART, "--kubeconfig", kube.adminKubeconfig],
+      ...["--set", "routing.mode=none", "--set", "test.target=service"],
+      ...["--set", "gatewayEndpoints.service=gateway:tcp", "--set", "gatewayEndpoints.namespace=ingress"],
+    ]);
+    try {
+      const token = await kube.serviceAccountToken("fleet-tcp-echo-prober-test");
+      const kubeconfig = kube.kubeconfigFor(token);
+      const allowed = await runProber(
+        ["--expect", "80:20", "--each-endpoint", "service/gateway:tcp", "--endpoints-namespace", "ingress"],
+        { ...env(), KUBECONFIG: kubeconfig },
+      );
+      expect(allowed.stdout.split("\n").at(-1), allowed.stderr).toMatch(/^FAIL: 1 of 3 endpoints FAIL/);
+      const other = await runProber(
+        ["--expect", "80:20", "--each-endpoint", "service/other:tcp", "--endpoints-namespace", "ingress"],
+        { ...env(), KUBECONFIG: kubeconfig },
+      );
+      expect(other.code).toBe(77);
+      expect(other.stderr).toMatch(
+        /cannot get resource "services" in API group "" in the namespace "ingress"/,
+      );
+    } finally {
+      await helm(["uninstall", "fleet", "--kubeconfig", kube.adminKubeconfig]);
+    }
   });
 });
 

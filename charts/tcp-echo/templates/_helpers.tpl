@@ -155,12 +155,23 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{ $service }}:{{ .port }}
 {{ $service }}.{{ $.Release.Namespace }}.svc.cluster.local:{{ .port }}
 {{- end }}
+{{- with .Values.gatewayEndpoints.service }}
+{{ first (splitList ":" .) }}.{{ include "tcp-echo.gatewayNamespace" $ }}:*
+{{- end }}
 {{- range .Values.proberService.allowTargets }}
 {{ . }}
 {{- end }}
 {{- end }}
 
-{{/* The gateway's namespace, for the NetworkPolicy: as given, else the second label of test.gatewayHost. */}}
+{{/* The prober's arguments that name every endpoint of the gateway's Service (gatewayEndpoints), one a line. */}}
+{{- define "tcp-echo.eachEndpointArgs" -}}
+--each-endpoint
+service/{{ .Values.gatewayEndpoints.service }}
+--endpoints-namespace
+{{ include "tcp-echo.gatewayNamespace" . }}
+{{- end }}
+
+{{/* The gateway's namespace: gatewayEndpoints' or the NetworkPolicy's as given, else the second label of test.gatewayHost. */}}
 {{- define "tcp-echo.gatewayNamespace" -}}
-{{- .Values.proberService.networkPolicy.gatewayNamespace | default (index (splitList "." .Values.test.gatewayHost) 1 | default .Release.Namespace) -}}
+{{- .Values.gatewayEndpoints.namespace | default .Values.proberService.networkPolicy.gatewayNamespace | default (index (splitList "." .Values.test.gatewayHost) 1 | default .Release.Namespace) -}}
 {{- end }}
