@@ -33,14 +33,15 @@ describe("runFleetCampaign", () => {
     expect(healthy?.reason).toMatch(/^stopped once replica-1:1 settled: /);
   });
 
-  it("judges each endpoint at 1 - alpha/k, the fleet's confidence over all at once", async () => {
+  it("judges each endpoint's FAIL at 1 - alpha/k and its PASS at 1 - alpha: the fleet's confidence over all at once", async () => {
     const { reports } = await simulateFleet(
       { expect: "80:20", replicas: [HEALTHY, HEALTHY, HEALTHY, HEALTHY] },
       1,
       3,
     );
     expect(reports[0]?.endpointConfidence).toBeCloseTo(0.9975, 12);
-    expect(reports[0]?.endpoints.map((e) => e.confidence)).toEqual([0.9975, 0.9975, 0.9975, 0.9975]);
+    expect(reports[0]?.endpoints.map((e) => e.confidence)).toEqual([0.99, 0.99, 0.99, 0.99]);
+    expect(reports[0]?.endpoints[0]?.reason).toMatch(/at 99% confidence after \d+ replies$/);
   });
 
   it("never FAILs a healthy fleet of 5 in 30 seeded runs, and PASSes most", async () => {

@@ -49,6 +49,11 @@ export interface CampaignOptions {
   followExpectation?:
     | ((update: (expected: Expectation, source: ClusterSource) => void, signal: AbortSignal) => void)
     | undefined;
+  /**
+   * How many checks are judged together (runFleetCampaign's endpoints): FAIL and ERROR at
+   * (1 - confidence) / family, PASS at 1 - confidence (default 1: this check alone).
+   */
+  family?: number | undefined;
   /** Record each version's share and bounds at every checkpoint in `report.trace` (for the HTML report). */
   trace?: boolean | undefined;
   /** Ends the campaign early, as SIGINT does: the report covers what was seen. */
@@ -73,6 +78,7 @@ export const CAMPAIGN_DEFAULTS = {
   stopWhenSettled: true,
   followChanges: false,
   trace: false,
+  family: 1,
 } as const;
 
 /** Probes started per second when following changes and no rate is given. */
@@ -123,6 +129,7 @@ export function resolveCampaignOptions(options: CampaignOptions): ResolvedCampai
     `a number > 0 and <= ${LONGEST_TIMER_MS}`,
   );
   check("rate", rate === undefined || rate > 0, "a number > 0");
+  check("family", Number.isInteger(resolved.family) && resolved.family >= 1, "a whole number >= 1");
   check("connectTimeoutMs", resolved.connectTimeoutMs > 0, "a number > 0");
   check("timeoutMs", resolved.timeoutMs > 0, "a number > 0");
   check(

@@ -43,7 +43,7 @@ export interface FleetReport {
   reason: string;
   /** The confidence over all endpoints at once, as asked for. */
   confidence: number;
-  /** The confidence of each endpoint's own verdict: 1 - (1 - confidence) / endpoints. */
+  /** The confidence of each endpoint's FAIL and ERROR: 1 - (1 - confidence) / endpoints (its PASS: `confidence`). */
   endpointConfidence: number;
   tolerance: number;
   expected: Record<string, number>;
@@ -68,14 +68,16 @@ interface Member {
   report?: CampaignReport;
 }
 
-/** The fleet's budgets shared out: each endpoint an equal part of the rate, the concurrency and the probes. */
+/**
+ * The fleet's budgets shared out: each endpoint an equal part of the rate, the concurrency and a probe
+ * budget given; without one, each endpoint the budget of a check of its own (shared out, the default
+ * left a tenth of ten endpoints' checks INCONCLUSIVE in seeded runs).
+ */
 function shareOut(options: FleetOptions, k: number) {
   const { endpoints, followEndpoints, probe, onProgress, ...campaign } = options;
   const resolved = resolveCampaignOptions({ ...campaign, host: "fleet", port: 1 });
-  const maxProbes =
-    options.maxProbes === undefined && options.followChanges
-      ? resolved.maxProbes
-      : Math.floor(resolved.maxProbes / k);
+  const given = options.maxProbes !== undefined;
+  const maxProbes = given ? Math.floor(resolved.maxProbes / k) : resolved.maxProbes;
   if (maxProbes < 1 || maxProbes < resolved.minProbes) {
     throw new ProberOptionError(
       "maxProbes",
@@ -83,7 +85,7 @@ function shareOut(options: FleetOptions, k: number) {
     );
   }
   return {
-    confidence: endpointConfidence(resolved.confidence, k),
+    family: k,
     concurrency: Math.max(1, Math.ceil(resolved.concurrency / k)),
     rate: resolved.rate === undefined ? undefined : resolved.rate / k,
     maxProbes,
@@ -104,9 +106,10 @@ function fanOutExpectation(options: FleetOptions, signal: AbortSignal) {
 
 /**
  * Checks each endpoint on its own, all at once, and judges the fleet: PASS only when every endpoint
- * PASSes, FAIL as soon as one FAILs (the others are then stopped), each endpoint judged at
- * 1 - (1 - confidence) / k so that the fleet's verdict keeps the confidence asked for. The rate, the
- * concurrency and the probe budget are shared out evenly. Endpoints that leave or join during the run
+ * PASSes, FAIL as soon as one FAILs (the others are then stopped). Each endpoint's FAIL and ERROR tests
+ * run at (1 - confidence) / k (Bonferroni), its PASS tests at 1 - confidence (intersection-union: a
+ * wrong PASS of the fleet needs the PASS of an endpoint outside its band), so that the fleet's verdict
+ * keeps the confidence asked for. The rate, the concurrency and a probe budget given are shared out. Endpoints that leave or join during the run
  * (followEndpoints) are reported. Throws ProberOptionError for an option out of range.
  */
 export async function runFleetCampaign(options: FleetOptions): Promise<FleetReport> {
@@ -129,7 +132,7 @@ export async function runFleetCampaign(options: FleetOptions): Promise<FleetRepo
       for (const [label, n] of Object.entries(p?.counts ?? {})) counts[label] = (counts[label] ?? 0) + n;
     options.onProgress?.({
       probes: all.reduce((sum, p) => sum + (p?.probes ?? 0), 0),
-      maxProbes: share.maxProbes * k,
+      maxProbes: share.maxProbes * Math.max(1, k),
       counts,
       failedProbes: all.reduce((sum, p) => sum + (p?.failedProbes ?? 0), 0),
     });

@@ -34,7 +34,7 @@ export function formatFleetReport(report: FleetReport): string {
     ]);
   }
   const lines = [
-    `${report.endpoints.length} endpoint${report.endpoints.length === 1 ? "" : "s"}, each judged at ${level(report.endpointConfidence)} confidence (${level(report.confidence)} over all): ${report.probes} probes in ${(report.durationMs / 1000).toFixed(2)} s (${Math.round(report.probesPerSecond)}/s), tolerance ±${(report.tolerance * 100).toFixed(1)} pp`,
+    `${report.endpoints.length} endpoint${report.endpoints.length === 1 ? "" : "s"}, each PASS at ${level(report.confidence)} and each FAIL at ${level(report.endpointConfidence)} confidence (${level(report.confidence)} over all): ${report.probes} probes in ${(report.durationMs / 1000).toFixed(2)} s (${Math.round(report.probesPerSecond)}/s), tolerance ±${(report.tolerance * 100).toFixed(1)} pp`,
     table(rows),
   ];
   for (const e of report.endpoints) {

@@ -152,7 +152,7 @@ export function fleetReportHtml(report: FleetReport): string {
   const details = [
     [
       "endpoints",
-      `${report.endpoints.length}, each judged at ${(report.endpointConfidence * 100).toFixed(2)}% confidence`,
+      `${report.endpoints.length}, each PASS at ${(report.confidence * 100).toFixed(2)}% and each FAIL at ${(report.endpointConfidence * 100).toFixed(2)}% confidence`,
     ],
     ...report.endpoints.map((e) => [e.name, `${e.verdict}: ${e.reason}`]),
     ...report.appeared.map((a) => [

@@ -31,6 +31,12 @@ export interface SplitCriteria {
   maxErrorRate: number;
   /** No PASS before this many probes (0 or undefined: none required). */
   minProbes?: number | undefined;
+  /**
+   * How many checks are judged together (a fleet's endpoints; 1 or undefined: this one alone): the FAIL
+   * and ERROR tests run at alpha / family (Bonferroni: any of them may fire falsely), the PASS tests at
+   * alpha (intersection-union: the fleet PASSes only when every check does).
+   */
+  family?: number | undefined;
 }
 
 /**
@@ -172,7 +178,7 @@ function versionEvidence(
 ): VersionEvidence[] {
   const { expected, tolerance } = criteria;
   const active = expected.shares.filter((share) => share > 0).length;
-  const failAlpha = alpha / (2 * independentVersions(active));
+  const failAlpha = alpha / (2 * independentVersions(active) * (criteria.family ?? 1));
   // Two versions: the second's tests are the first's mirrored (its share is 1 minus the first's).
   const mirrored = expected.labels.length === 2 && active === 2;
   const versions: VersionEvidence[] = [];
@@ -248,8 +254,9 @@ interface Findings {
 function composeVerdict(findings: Findings): [Verdict, string, boolean] {
   const { observation, criteria, versions, replies, failedProbes, errorRate, outside, inside } = findings;
   const { tolerance, maxErrorRate } = criteria;
-  // 99%, 99.8%, 99.95%: an endpoint's share of a fleet's confidence must not read as 100%.
-  const level = `${Number((criteria.confidence * 100).toPrecision(6))}%`;
+  // A FAIL's or an ERROR's confidence: a fleet's share of it for each endpoint (99.8%, never read as 100%).
+  const level = `${Number((100 - (100 - criteria.confidence * 100) / (criteria.family ?? 1)).toPrecision(6))}%`;
+  const passLevel = `${Number((criteria.confidence * 100).toPrecision(6))}%`;
   if (findings.unexpectedReplies > 0) {
     return ["FAIL", `replies with unexpected prefixes: ${listing(observation.unexpected)}`, true];
   }
@@ -305,7 +312,7 @@ function composeVerdict(findings: Findings): [Verdict, string, boolean] {
   if (inside) {
     return [
       "PASS",
-      `every version within ±${(tolerance * 100).toFixed(1)} pp of its weight at ${level} confidence after ${replies} replies`,
+      `every version within ±${(tolerance * 100).toFixed(1)} pp of its weight at ${passLevel} confidence after ${replies} replies`,
       true,
     ];
   }
@@ -352,7 +359,7 @@ export function judgeSplit(
   const versions = versionEvidence(observation, criteria, replies, alpha);
   const errorsShownAbove =
     (previous?.errorsShownAbove ?? false) ||
-    errorsShownAboveLimit(failedProbes, probes, criteria.maxErrorRate, alpha);
+    errorsShownAboveLimit(failedProbes, probes, criteria.maxErrorRate, alpha / (criteria.family ?? 1));
   const weighted = versions.filter((v) => v.expectedShare > 0);
   const outside = weighted.find((v) => v.shown.belowBand || v.shown.aboveBand);
   const inside = weighted.every((v) => v.shown.aboveLower && v.shown.belowUpper);
