@@ -698,6 +698,18 @@ describe("the chart with gatewayEndpoints: every gateway replica verified on its
     });
   });
 
+  it("records the verdict with its reason, which names the replica, as the web metric's value", async () => {
+    const web = ofKind(await render(), "AnalysisTemplate").find(
+      (t) => t.metadata.name === "tcp-echo-split-web",
+    );
+    const [metric] = web?.spec.metrics ?? [];
+    expect(metric.provider.web.jsonPath).toBe("{$.summary}");
+    expect([metric.successCondition, metric.failureCondition]).toEqual([
+      'result startsWith "PASS:"',
+      'result startsWith "FAIL:"',
+    ]);
+  });
+
   it("runs the job AnalysisTemplate per endpoint, as the prober's ServiceAccount", async () => {
     const job = ofKind(await render(), "AnalysisTemplate").find(
       (t) => t.metadata.name === "tcp-echo-split-job",

@@ -15,6 +15,7 @@ import { canaryExamples } from "./support/documented-examples.js";
 import { CHART, type Manifest, renderChart } from "./support/helm-chart.js";
 import { followIstioGateway, type IstioFollowingGateway } from "./support/istio-following-gateway.js";
 import { useLocalCluster } from "./support/local-cluster.js";
+import { cutFromApiServer } from "./support/pod-partition.js";
 import { runProber } from "./support/prober-process.js";
 import { preparedTool } from "./support/test-tools.js";
 
@@ -282,6 +283,210 @@ describe("the chart on a real node with Traefik, under the tutorial's release na
     const summary = JSON.parse(watch.lines.at(-1) as string);
     expect(summary.verdict, summary.reason).toBe("PASS");
     expect(code).toBe(0);
+  });
+});
+
+/**
+ * A gateway fleet on the real node: Traefik scaled to five replicas behind its Service, one of them cut
+ * off from the API server (its packets to the kubernetes Service dropped in its own network namespace,
+ * as a partition from the control plane would) after it took 100:0. helm upgrade then shifts the chart's
+ * TCPRoute to 80:20: four replicas take it, the fifth goes on routing everything to v1.
+ */
+describe("every Traefik replica verified on its own, one cut off from the API server", {
+  timeout: 600_000,
+}, () => {
+  const REPLICAS = 5;
+  const FLEET = [
+    "gatewayEndpoints.service=traefik:tcp",
+    "gatewayEndpoints.namespace=traefik",
+    // prober serve and the AnalysisTemplates, for one AnalysisRun of Argo's own controller.
+    "proberService.enabled=true",
+    "argoRollouts.analysisTemplate.enabled=true",
+  ];
+  const EACH = ["--each-endpoint", "service/traefik:tcp", "--endpoints-namespace", "traefik"];
+  let lift: (() => Promise<void>) | undefined;
+  let stale = { ip: "", pod: "" };
+  const staleName = () => `${stale.ip}:${cluster.gatewayPort} (${stale.pod})`;
+  const escaped = (text: string) => text.replace(/[.()]/g, "\\$&");
+  /** The prober on the node, where the replicas' pod addresses answer, reading the cluster as its admin. */
+  const proberOnNode = async (args: string[]) => {
+    const run = await cluster.onNode(process.execPath, [PROBER_CLI, ...args], kubeEnv());
+    return { ...run, lastLine: run.stdout.split("\n").at(-1) ?? "" };
+  };
+  // --install: the tutorial's block installs the release, but this block may run alone (vitest -t).
+  const shift = (v1: number, v2: number) =>
+    helmRelease("upgrade", NAMESPACE, [
+      "--install",
+      ...["-f", `${CHART}/values-traefik.yaml`],
+      ...asSets([`versions.v1.weight=${v1}`, `versions.v2.weight=${v2}`, ...FLEET]),
+    ]);
+
+  beforeAll(async () => {
+    const namespaces = await cluster.kubectl(["get", "namespaces", "-o", "name"]);
+    if (!namespaces.includes(`namespace/${NAMESPACE}\n`))
+      await cluster.kubectl(["create", "namespace", NAMESPACE]);
+    await cluster.kubectl(["-n", "traefik", "scale", "deployment/traefik", `--replicas=${REPLICAS}`]);
+    await cluster.kubectl(["-n", "traefik", "rollout", "status", "deployment/traefik", "--timeout=180s"]);
+    await shift(100, 0);
+  }, 300_000);
+  afterAll(async () => {
+    await lift?.();
+    await cluster.kubectl(["-n", "traefik", "scale", "deployment/traefik", "--replicas=1"]);
+    await cluster.kubectl(["-n", "traefik", "rollout", "status", "deployment/traefik", "--timeout=180s"]);
+  }, 300_000);
+
+  it("PASSes 100:0 on each of the five replicas, each named by its pod", async () => {
+    const run = await proberOnNode(["--expect", "100:0", "--wait", "60", ...EACH, "--json"]);
+    const report = JSON.parse(run.stdout);
+    expect(report.verdict, report.reason).toBe("PASS");
+    expect(report.endpoints).toHaveLength(REPLICAS);
+    const pods: string[] = report.endpoints.map((e: { endpoint: { pod: string } }) => e.endpoint.pod);
+    expect(pods.every((pod) => pod.startsWith("traefik-"))).toBe(true);
+    stale = { ip: report.endpoints[0].endpoint.host, pod: pods[0] as string };
+  });
+
+  it("shifts the other four replicas to 80:20 by helm upgrade while the fifth is cut off", async () => {
+    const service = JSON.parse(await cluster.kubectl(["get", "service", "kubernetes", "-o", "json"]));
+    lift = await cutFromApiServer("traefik", stale.ip, { ip: service.spec.clusterIP, port: 443 });
+    await shift(80, 20);
+    const endpoints = JSON.parse(
+      await cluster.kubectl([
+        "-n",
+        "traefik",
+        "get",
+        "endpointslices",
+        "-l",
+        "kubernetes.io/service-name=traefik",
+        "-o",
+        "json",
+      ]),
+    );
+    const others = endpoints.items
+      .flatMap((slice: { endpoints: { addresses: string[] }[] }) =>
+        slice.endpoints.map((e) => e.addresses[0]),
+      )
+      .filter((ip: string) => ip !== stale.ip)
+      .map((ip: string) => `${ip}:${cluster.gatewayPort}`);
+    expect(others).toHaveLength(REPLICAS - 1);
+    const run = await proberOnNode(["--expect", "80:20", "--wait", "90", "--targets", others.join(",")]);
+    expect(run.lastLine, run.stdout).toMatch(/^PASS: every endpoint PASSes: 4 of 4/);
+  });
+
+  it("does not FAIL the mix through Traefik's Service: the stale replica hides in the average", async () => {
+    const run = await proberOnNode(["--expect", "80:20", "--max-probes", "4000", "--json", gateway()]);
+    const report = JSON.parse(run.stdout);
+    expect(report.verdict, report.reason).not.toBe("FAIL");
+    expect(report.shares.one).toBeGreaterThan(0.8);
+  });
+
+  it("FAILs per endpoint, naming the stale replica by address and pod", async () => {
+    const run = await proberOnNode(["--expect", "80:20", ...EACH]);
+    expect(run.code, run.stdout).toBe(1);
+    expect(run.lastLine).toMatch(
+      new RegExp(
+        `^FAIL: 1 of 5 endpoints FAIL: ${escaped(staleName())}: one 100\\.0% of \\d+ replies: shown above its band's edge 85\\.0%`,
+      ),
+    );
+  });
+
+  it("fails helm test per endpoint, the stale replica named in the pod's report", async () => {
+    const test = cluster.helm(["test", "tcp-echo", "-n", NAMESPACE, "--logs", "--timeout", "180s"]);
+    await expect(test).rejects.toThrow(new RegExp(`FAIL: 1 of 5 endpoints FAIL: ${escaped(staleName())}`));
+  });
+
+  it("fails an AnalysisRun of Argo Rollouts' own controller, its measurement naming the stale replica", async () => {
+    const template = JSON.parse(
+      await cluster.kubectl(["-n", NAMESPACE, "get", "analysistemplate", "tcp-echo-split-web", "-o", "json"]),
+    );
+    const run = {
+      apiVersion: "argoproj.io/v1alpha1",
+      kind: "AnalysisRun",
+      metadata: { name: "every-replica", namespace: NAMESPACE },
+      spec: {
+        args: [
+          ...template.spec.args.filter((arg: { name: string }) => arg.name !== "expect"),
+          { name: "expect", value: "80:20" },
+        ],
+        metrics: template.spec.metrics,
+      },
+    };
+    await cluster.kubectl(["apply", "-f", "-"], JSON.stringify(run));
+    let status: { phase?: string; metricResults?: { measurements?: { value?: string }[] }[] } = {};
+    await eventually(
+      () => `AnalysisRun every-replica ended (${status.phase})`,
+      async () => {
+        const object = JSON.parse(
+          await cluster.kubectl(["-n", NAMESPACE, "get", "analysisrun", "every-replica", "-o", "json"]),
+        );
+        status = object.status ?? {};
+        return ["Successful", "Failed", "Error", "Inconclusive"].includes(status.phase ?? "");
+      },
+      180_000,
+    );
+    expect(status.phase).toBe("Failed");
+    expect(status.metricResults?.[0]?.measurements?.[0]?.value).toMatch(
+      new RegExp(`^FAIL: 1 of 5 endpoints FAIL: ${escaped(staleName())}`),
+    );
+  });
+
+  it("PASSes every replica with --wait once the partition is lifted", async () => {
+    await lift?.();
+    const run = await proberOnNode(["--expect", "80:20", "--wait", "180", ...EACH, "--json"]);
+    const report = JSON.parse(run.stdout);
+    expect(report.verdict, report.reason).toBe("PASS");
+    expect(report.endpoints.map((e: { verdict: string }) => e.verdict)).toEqual(Array(REPLICAS).fill("PASS"));
+  });
+
+  it("passes helm test per endpoint once every replica holds the split", async () => {
+    const output = await cluster.helm(["test", "tcp-echo", "-n", NAMESPACE, "--logs", "--timeout", "180s"]);
+    expect(output).toMatch(/^PASS: every endpoint PASSes: 5 of 5/m);
+  });
+
+  it("watches 100:0 → 80:20 → 50:50 on each replica: each one's steps in order, and when each step reached all", async () => {
+    await shift(100, 0);
+    const fleetWatch = spawnTracked(
+      "nsenter",
+      [
+        `--net=/run/netns/${cluster.netns}`,
+        "--",
+        process.execPath,
+        PROBER_CLI,
+        "watch",
+        ...EACH,
+        "--expect-steps",
+        "100:0,80:20,50:50",
+        "--rate",
+        "1000",
+        "--duration",
+        "300",
+        "--json",
+      ],
+      kubeEnv(),
+    );
+    const stepsSeen = (step: number) =>
+      fleetWatch.waitForLine(
+        () =>
+          fleetWatch.lines.filter((l) => l.includes('"event":"step"') && l.includes(`"step":${step},`))
+            .length >= REPLICAS,
+        `step ${step + 1} on every replica`,
+      );
+    await stepsSeen(0);
+    await shift(80, 20);
+    await stepsSeen(1);
+    await shift(50, 50);
+    const code = await fleetWatch.exited;
+    const events = fleetWatch.lines.map((line) => JSON.parse(line));
+    const summary = events.at(-1);
+    expect(summary.event).toBe("fleet-summary");
+    expect(summary.verdict, summary.reason).toBe("PASS");
+    expect(code).toBe(0);
+    for (const endpoint of summary.endpoints) {
+      const steps = events
+        .filter((e) => e.event === "step" && e.endpoint === endpoint.endpoint)
+        .map((e) => e.step);
+      expect(steps).toEqual([0, 1, 2]);
+    }
+    expect(summary.steps.map((s: { reached: number }) => s.reached)).toEqual([REPLICAS, REPLICAS, REPLICAS]);
   });
 });
 

@@ -41,6 +41,8 @@ export interface EndpointReport extends CampaignReport {
 export interface FleetReport {
   verdict: Verdict;
   reason: string;
+  /** `FAIL: 1 of 5 endpoints FAIL: …`: the verdict and its reason in one string, for a controller that records one value (Argo's jsonPath). */
+  summary: string;
   /** The confidence over all endpoints at once, as asked for. */
   confidence: number;
   /** The confidence of each endpoint's FAIL and ERROR: 1 - (1 - confidence) / endpoints (its PASS: `confidence`). */
@@ -239,6 +241,7 @@ function fleetReport(
   return {
     verdict: judgement.verdict,
     reason: judgement.reason,
+    summary: `${judgement.verdict}: ${judgement.reason}`,
     confidence,
     endpointConfidence: endpointConfidence(confidence, members.length),
     tolerance: options.tolerance ?? CAMPAIGN_DEFAULTS.tolerance,

@@ -84,7 +84,7 @@ function parseArguments(argv: string[]) {
     .options(CHECK_OPTIONS)
     .config(environmentConfig("PROBER", Object.keys(CHECK_OPTIONS)))
     .epilog(
-      `${ENVIRONMENT_NOTE}\n\nExit codes: 0 PASS, 1 FAIL, 2 INCONCLUSIVE, 3 ERROR (unreachable, or errors shown above --max-error-rate), 64 usage error, 70 internal failure; with --expect-from KIND/NAME: 65 no tcp weights, 66 not found, 69 API server unreachable, 77 forbidden, 78 no cluster configured. SIGINT and SIGTERM stop the run and print the report of what was seen, with its verdict's exit code.`,
+      `${ENVIRONMENT_NOTE}\n\nExit codes: 0 PASS, 1 FAIL, 2 INCONCLUSIVE, 3 ERROR (unreachable, or errors shown above --max-error-rate), 64 usage error, 68 a name of --each-address that resolves to nothing, 70 internal failure; with --expect-from KIND/NAME or --each-endpoint: 65 no tcp weights (or a Service of several ports, none named), 66 not found, 69 API server unreachable, 77 forbidden, 78 no cluster configured. SIGINT and SIGTERM stop the run and print the report of what was seen, with its verdict's exit code.`,
     );
   return withCliConventions(parser).parseSync();
 }

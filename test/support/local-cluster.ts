@@ -26,7 +26,11 @@ export interface LocalCluster {
   kubectl(args: string[], stdin?: string): Promise<string>;
   helm(args: string[]): Promise<string>;
   /** Runs a command on the node (in the cluster's network namespace, where ClusterIPs answer) to its end. */
-  onNode(command: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }>;
+  onNode(
+    command: string,
+    args: string[],
+    env?: NodeJS.ProcessEnv,
+  ): Promise<{ code: number | null; stdout: string; stderr: string }>;
 }
 
 /**
@@ -84,8 +88,8 @@ export function useLocalCluster(): LocalCluster {
     },
     kubectl: (args, stdin) => runTool(preparedTool("kubectl"), args, kubeEnv(), stdin),
     helm: (args) => runTool(preparedTool("helm"), args, kubeEnv()),
-    onNode: async (command, args) => {
-      const proc = spawnTracked("nsenter", [`--net=/run/netns/${env.NETNS}`, "--", command, ...args]);
+    onNode: async (command, args, extra = {}) => {
+      const proc = spawnTracked("nsenter", [`--net=/run/netns/${env.NETNS}`, "--", command, ...args], extra);
       const code = await proc.exited;
       return { code, stdout: proc.lines.join("\n"), stderr: proc.stderr() };
     },
