@@ -424,9 +424,9 @@ describe("every Traefik replica verified on its own, one cut off from the API se
       180_000,
     );
     expect(status.phase).toBe("Failed");
-    expect(status.metricResults?.[0]?.measurements?.[0]?.value).toMatch(
-      new RegExp(`^FAIL: 1 of 5 endpoints FAIL: ${escaped(staleName())}`),
-    );
+    // Argo stores the value as JSON: a string in quotes.
+    const value = status.metricResults?.[0]?.measurements?.[0]?.value ?? "null";
+    expect(JSON.parse(value)).toMatch(new RegExp(`^FAIL: 1 of 5 endpoints FAIL: ${escaped(staleName())}`));
   });
 
   it("PASSes every replica with --wait once the partition is lifted", async () => {
