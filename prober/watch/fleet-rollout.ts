@@ -38,6 +38,7 @@ export function describeReach(step: StepReach): string {
   const on = `${step.split} on ${step.reached}/${step.replicas} replicas`;
   if (step.firstAtMs === null || step.lastAtMs === null) return `${on}: no replica took it`;
   const spread = `${((step.lastAtMs - step.firstAtMs) / 1000).toFixed(1)} s after the first`;
-  if (step.missing.length === 0) return `${on} ${spread}`;
-  return `${on} (the last ${spread}); never on ${step.missing.join(", ")}`;
+  if (step.missing.length === 0) return step.reached > 1 ? `${on} ${spread}` : on;
+  const last = step.reached > 1 ? ` (the last ${spread})` : "";
+  return `${on}${last}; never on ${step.missing.join(", ")}`;
 }
