@@ -54,14 +54,19 @@ export async function simulateScenario(
       }),
     );
   }
+  return summarizeRuns(reports);
+}
+
+/** Seeded runs' verdicts counted, and the median and 90th percentile of their probes. */
+export function summarizeRuns<R extends { verdict: string; probes: number }>(reports: R[]) {
   const verdicts: Record<string, number> = { PASS: 0, FAIL: 0, INCONCLUSIVE: 0, ERROR: 0 };
   for (const report of reports) verdicts[report.verdict] = (verdicts[report.verdict] ?? 0) + 1;
   const probes = reports.map((r) => r.probes).sort((a, b) => a - b);
   return {
-    runs,
+    runs: reports.length,
     verdicts,
-    medianProbes: probes[Math.floor(runs / 2)] ?? 0,
-    p90Probes: probes[Math.floor(runs * 0.9)] ?? 0,
+    medianProbes: probes[Math.floor(reports.length / 2)] ?? 0,
+    p90Probes: probes[Math.floor(reports.length * 0.9)] ?? 0,
     reports,
   };
 }

@@ -1,6 +1,7 @@
 import { type FleetReport, runFleetCampaign } from "../prober/campaign/fleet-campaign.js";
 import { parseExpectation } from "../prober/expectations/expectation.js";
 import type { ProbeOutcome } from "../prober/probe-outcome.js";
+import { summarizeRuns } from "./campaign-simulation.js";
 import { simulatedProbe } from "./simulated-probe.js";
 
 /** A fleet simulated: what is expected, and each replica's true split (its own seeded probe stream). */
@@ -44,14 +45,5 @@ export async function simulateFleet(
       }),
     );
   }
-  const verdicts: Record<string, number> = { PASS: 0, FAIL: 0, INCONCLUSIVE: 0, ERROR: 0 };
-  for (const report of reports) verdicts[report.verdict] = (verdicts[report.verdict] ?? 0) + 1;
-  const sorted = reports.map((r) => r.probes).sort((a, b) => a - b);
-  return {
-    runs,
-    verdicts,
-    medianProbes: sorted[Math.floor(runs / 2)] ?? 0,
-    p90Probes: sorted[Math.floor(runs * 0.9)] ?? 0,
-    reports,
-  };
+  return summarizeRuns(reports);
 }

@@ -72,6 +72,7 @@ describe("prober --each-endpoint service/NAME:PORT, on a real kube-apiserver wit
   const env = () => ({ KUBECONFIG: kube.adminKubeconfig, HOME: home, KUBERNETES_SERVICE_HOST: "" });
   const pods = ["gateway-7d9f-a1", "gateway-7d9f-b2", "gateway-7d9f-c3"];
   const stale = () => `${address(2)}:${replicas[2]?.port} (${pods[2]})`;
+  const escaped = (text: string) => text.replace(/[.()]/g, "\\$&");
 
   beforeAll(async () => {
     local = await addLocalAddresses("tefleet0", 0, 4);
@@ -128,9 +129,7 @@ describe("prober --each-endpoint service/NAME:PORT, on a real kube-apiserver wit
     );
     expect(run.code, run.stderr).toBe(1);
     expect(run.stdout.split("\n").at(-1)).toMatch(
-      new RegExp(
-        `^FAIL: 1 of 3 endpoints FAIL: ${stale().replace(/[()]/g, "\\$&")}: one 100\\.0% of \\d+ replies`,
-      ),
+      new RegExp(`^FAIL: 1 of 3 endpoints FAIL: ${escaped(stale())}: one 100\\.0% of \\d+ replies`),
     );
     expect(run.stdout).toMatch(new RegExp(`${address(2)}:${replicas[2]?.port}\\s+${pods[2]}\\s+100\\.0%`));
   });
@@ -244,96 +243,57 @@ describe("prober --each-endpoint service/NAME:PORT, on a real kube-apiserver wit
       await helm(["uninstall", "fleet", "--kubeconfig", kube.adminKubeconfig]);
     }
   });
-});
 
-describe("prober serve checks every endpoint of a Service, on a real kube-apiserver with etcd", {
-  timeout: 90_000,
-}, () => {
-  let kube: KubeApiServer;
-  let servers: EchoServerProcess[] = [];
-  const replicas: L4Gateway[] = [];
-  let local: LocalAddresses | undefined;
-  let serve: ServeProcess | undefined;
-  const address = (i: number) => local?.addresses[i] as string;
-  const home = mkdtempSync(join(tmpdir(), "tcp-echo-home-"));
-  // biome-ignore lint/suspicious/noExplicitAny: answers are checked field by field
-  const answer = async (path: string, body: unknown): Promise<{ status: number; body: any }> => {
-    const response = await post(`${serve?.url}${path}`, JSON.stringify(body));
-    return { status: response.status, body: await response.json() };
-  };
-  const fleet = { eachEndpoint: "service/gateway:tcp", namespace: "ingress", expect: "80:20" };
+  describe("prober serve, checking every endpoint of the Service", () => {
+    let serve: ServeProcess | undefined;
+    // biome-ignore lint/suspicious/noExplicitAny: answers are checked field by field
+    const answer = async (path: string, body: unknown): Promise<{ status: number; body: any }> => {
+      const response = await post(`${serve?.url}${path}`, JSON.stringify(body));
+      return { status: response.status, body: await response.json() };
+    };
+    const fleet = { eachEndpoint: "service/gateway:tcp", namespace: "ingress", expect: "80:20" };
 
-  beforeAll(async () => {
-    local = await addLocalAddresses("tefleet1", 1, 2);
-    kube = await startKubeApiServer();
-    servers = await Promise.all([startEchoServerProcess("0", "one"), startEchoServerProcess("0", "two")]);
-    for (const [i, weights] of [
-      [80, 20],
-      [100, 0],
-    ].entries()) {
-      const route = versionBackends(servers, weights as number[]);
-      replicas.push(await startGateway("nginx", route, { listenHost: address(i) }));
-    }
-    await kube.apply(SERVICE);
-    for (const [i, replica] of replicas.entries()) {
-      await kube.apply(slice(`gateway-${i}`, address(i), replica.port, `gateway-${i}`));
-    }
-    // Allowed: the Service by name at its port, which allows its endpoints; nothing else.
-    serve = await startServe(["--allow-target", "gateway.ingress:31400", "--max-rate", "100000"], {
-      KUBECONFIG: kube.adminKubeconfig,
-      HOME: home,
-      KUBERNETES_SERVICE_HOST: "",
+    beforeAll(async () => {
+      // Allowed: the Service by name at its port, which allows its endpoints; nothing else.
+      serve = await startServe(["--allow-target", "gateway.ingress:31400", "--max-rate", "100000"], env());
     });
-  }, 120_000);
-  afterAll(async () => {
-    await serve?.stop();
-    await Promise.all(replicas.map((replica) => replica.stop()));
-    await Promise.all(servers.map((server) => server.stop()));
-    await kube?.stop();
-    await local?.remove();
-    rmSync(home, { recursive: true, force: true });
-  });
-
-  it("POST /verify answers 200 with a report per endpoint, the stale one named", async () => {
-    const { status, body } = await answer("/verify", fleet);
-    expect(status).toBe(200);
-    expect(body.verdict).toBe("FAIL");
-    expect(body.named).toEqual([`${address(1)}:${replicas[1]?.port} (gateway-1)`]);
-    expect(body.endpoints.map((e: { endpoint: { pod: string } }) => e.endpoint.pod)).toEqual([
-      "gateway-0",
-      "gateway-1",
-    ]);
-  });
-
-  it("POST /flagger answers 412 for the fleet's FAIL", async () => {
-    const { status, body } = await answer("/flagger", { metadata: fleet });
-    expect(status).toBe(412);
-    expect(body.reason).toMatch(/^1 of 2 endpoints FAIL: 10\.234\.1\.2:\d+ \(gateway-1\): one 100\.0%/);
-  });
-
-  it("refuses a Service the allowlist does not name, 403", async () => {
-    await kube.apply(
-      SERVICE.replace("name: gateway, namespace: ingress", "name: other, namespace: ingress").replace(
-        /apiVersion: v1\nkind: Namespace\nmetadata: \{ name: ingress \}\n---/,
-        "",
-      ),
-    );
-    const { status, body } = await answer("/verify", { ...fleet, eachEndpoint: "service/other:tcp" });
-    expect(status).toBe(403);
-    expect(body.error).toMatch(/^target other\.ingress:31400 is not allowed here/);
-  });
-
-  it("answers 400 for a Service that does not exist", async () => {
-    const { status, body } = await answer("/verify", { ...fleet, eachEndpoint: "service/nothing" });
-    expect(status).toBe(400);
-    expect(body.error).toBe("service nothing in namespace ingress: not found");
-  });
-
-  it("refuses listed targets the allowlist does not name, 403", async () => {
-    const { status } = await answer("/verify", {
-      targets: [`${address(0)}:${replicas[0]?.port}`],
-      expect: "80:20",
+    afterAll(async () => {
+      await serve?.stop();
     });
-    expect(status).toBe(403);
+
+    it("POST /verify answers 200 with a report per endpoint, the stale one named", async () => {
+      const { status, body } = await answer("/verify", fleet);
+      expect(status).toBe(200);
+      expect(body.verdict).toBe("FAIL");
+      expect(body.named).toEqual([stale()]);
+      expect(body.endpoints.map((e: { endpoint: { pod: string } }) => e.endpoint.pod)).toEqual(pods);
+    });
+
+    it("POST /flagger answers 412 for the fleet's FAIL", async () => {
+      const { status, body } = await answer("/flagger", { metadata: fleet });
+      expect(status).toBe(412);
+      expect(body.summary).toBe(`FAIL: ${body.reason}`);
+      expect(body.reason).toMatch(new RegExp(`^1 of 3 endpoints FAIL: ${escaped(stale())}: one 100\\.0%`));
+    });
+
+    it("refuses a Service the allowlist does not name, 403", async () => {
+      const { status, body } = await answer("/verify", { ...fleet, eachEndpoint: "service/other:tcp" });
+      expect(status).toBe(403);
+      expect(body.error).toMatch(/^target other\.ingress:31400 is not allowed here/);
+    });
+
+    it("answers 400 for a Service that does not exist", async () => {
+      const { status, body } = await answer("/verify", { ...fleet, eachEndpoint: "service/nothing" });
+      expect(status).toBe(400);
+      expect(body.error).toBe("service nothing in namespace ingress: not found");
+    });
+
+    it("refuses listed targets the allowlist does not name, 403", async () => {
+      const { status } = await answer("/verify", {
+        targets: [`${address(0)}:${replicas[0]?.port}`],
+        expect: "80:20",
+      });
+      expect(status).toBe(403);
+    });
   });
 });

@@ -1,12 +1,13 @@
 import {
   type Endpoint,
   type EndpointFollower,
-  endpointChanges,
-  endpointKey,
   endpointName,
+  type FleetMember,
+  fanOut,
+  runFleet,
 } from "../endpoints/index.js";
 import { ProberOptionError } from "../errors.js";
-import type { ClusterSource, Expectation } from "../expectations/index.js";
+import type { ClusterSource } from "../expectations/index.js";
 import type { ProbeOutcome } from "../probe-outcome.js";
 import { endpointConfidence, judgeFleet, type Verdict } from "../statistics/index.js";
 import {
@@ -60,16 +61,6 @@ export interface FleetReport {
   expectedFrom: ClusterSource | null;
 }
 
-interface Member {
-  endpoint: Endpoint;
-  /** The endpoint whose FAIL or ERROR stopped this one's check, if one did. */
-  stoppedFor?: string;
-  stop: AbortController;
-  progress: CampaignProgress | undefined;
-  goneAtMs: number | null;
-  report?: CampaignReport;
-}
-
 /**
  * The fleet's budgets shared out: each endpoint an equal part of the rate, the concurrency and a probe
  * budget given; without one, each endpoint the budget of a check of its own (shared out, the default
@@ -94,18 +85,6 @@ function shareOut(options: FleetOptions, k: number) {
   };
 }
 
-/** One followed cluster object, its changes handed to every endpoint's check (one reader, not k). */
-function fanOutExpectation(options: FleetOptions, signal: AbortSignal) {
-  if (options.followExpectation === undefined) return undefined;
-  const listeners: ((expected: Expectation, source: ClusterSource) => void)[] = [];
-  options.followExpectation((expected, source) => {
-    for (const listener of listeners) listener(expected, source);
-  }, signal);
-  return (update: (expected: Expectation, source: ClusterSource) => void) => {
-    listeners.push(update);
-  };
-}
-
 /**
  * Checks each endpoint on its own, all at once, and judges the fleet: PASS only when every endpoint
  * PASSes, FAIL as soon as one FAILs (the others are then stopped). Each endpoint's FAIL and ERROR tests
@@ -115,81 +94,47 @@ function fanOutExpectation(options: FleetOptions, signal: AbortSignal) {
  * (followEndpoints) are reported. Throws ProberOptionError for an option out of range.
  */
 export async function runFleetCampaign(options: FleetOptions): Promise<FleetReport> {
-  const k = options.endpoints.length;
-  const began = performance.now();
-  const share = shareOut(options, Math.max(1, k));
+  const { endpoints, followEndpoints, probe, onProgress, ...campaign } = options;
+  const k = Math.max(1, endpoints.length);
+  const share = shareOut(options, k);
   const following = new AbortController();
-  const expectation = fanOutExpectation(options, following.signal);
-  const members: Member[] = options.endpoints.map((endpoint) => ({
-    endpoint,
-    stop: new AbortController(),
-    progress: undefined,
-    goneAtMs: null,
-  }));
-  const appeared: FleetReport["appeared"] = [];
-  const progress = () => {
-    const all = members.map((m) => m.progress);
+  const expectation = fanOut(options.followExpectation, following.signal);
+  const progress: (CampaignProgress | undefined)[] = endpoints.map(() => undefined);
+  const report = () => {
     const counts: Record<string, number> = {};
-    for (const p of all)
+    for (const p of progress)
       for (const [label, n] of Object.entries(p?.counts ?? {})) counts[label] = (counts[label] ?? 0) + n;
-    options.onProgress?.({
-      probes: all.reduce((sum, p) => sum + (p?.probes ?? 0), 0),
-      maxProbes: share.maxProbes * Math.max(1, k),
+    onProgress?.({
+      probes: progress.reduce((sum, p) => sum + (p?.probes ?? 0), 0),
+      maxProbes: share.maxProbes * k,
       counts,
-      failedProbes: all.reduce((sum, p) => sum + (p?.failedProbes ?? 0), 0),
+      failedProbes: progress.reduce((sum, p) => sum + (p?.failedProbes ?? 0), 0),
     });
   };
-  options.followEndpoints?.((endpoints) => {
-    const { appeared: joined, gone } = endpointChanges(options.endpoints, endpoints);
-    const atMs = performance.now() - began;
-    for (const endpoint of joined) {
-      if (!appeared.some((a) => a.target === endpointKey(endpoint))) {
-        appeared.push({ target: endpointKey(endpoint), pod: endpoint.pod ?? null, atMs });
-      }
-    }
-    for (const member of members) {
-      if (member.goneAtMs === null && gone.some((g) => endpointKey(g) === endpointKey(member.endpoint))) {
-        member.goneAtMs = atMs;
-        member.stop.abort();
-      }
-    }
-  }, following.signal);
-  const stopAll = (decidedBy?: Member) => {
-    for (const member of members) {
-      if (decidedBy !== undefined && member !== decidedBy && !member.stop.signal.aborted) {
-        member.stoppedFor = endpointName(decidedBy.endpoint);
-      }
-      member.stop.abort();
-    }
-  };
-  const interrupt = () => stopAll();
-  options.signal?.addEventListener("abort", interrupt, { once: true });
-  if (options.signal?.aborted) interrupt();
-  await Promise.all(
-    members.map(async (member) => {
-      const { endpoint } = member;
-      const { endpoints, followEndpoints, probe, onProgress, ...campaign } = options;
-      member.report = await runProbeCampaign({
+  const fleet = await runFleet({
+    endpoints,
+    followEndpoints,
+    signal: options.signal,
+    run: (endpoint, stop, i) =>
+      runProbeCampaign({
         ...campaign,
         ...share,
         host: endpoint.host,
         port: endpoint.port,
-        signal: member.stop.signal,
+        signal: stop,
         followExpectation: expectation && ((update) => expectation(update)),
         probe: probe && ((id, signal) => probe(endpoint, id, signal)),
         onProgress: (p) => {
-          member.progress = p;
-          progress();
+          progress[i] = p;
+          report();
         },
-      });
-      // One endpoint shown wrong decides the fleet: the others need not go on.
-      const { verdict, stoppedBy } = member.report;
-      if ((verdict === "FAIL" || verdict === "ERROR") && stoppedBy === "settled") stopAll(member);
-    }),
-  );
+      }),
+    // One endpoint shown wrong decides the fleet: the others need not go on.
+    decides: ({ verdict, stoppedBy }) =>
+      (verdict === "FAIL" || verdict === "ERROR") && stoppedBy === "settled",
+  });
   following.abort();
-  options.signal?.removeEventListener("abort", interrupt);
-  return fleetReport(options, members, appeared, performance.now() - began);
+  return fleetReport(options, fleet.members, fleet.appeared, fleet.durationMs);
 }
 
 /**
@@ -197,8 +142,8 @@ export async function runFleetCampaign(options: FleetOptions): Promise<FleetRepo
  * left the fleet. Under --wait a FAIL is no verdict until the wait ends (the old weights may still be
  * on their way), so one that left before is INCONCLUSIVE, its last evidence told.
  */
-function cutShort(member: Member, followChanges: boolean): Partial<CampaignReport> {
-  const report = member.report as CampaignReport;
+function cutShort(member: FleetMember<CampaignReport>, followChanges: boolean): Partial<CampaignReport> {
+  const report = member.result;
   if (report.stoppedBy === "settled") return {};
   const evidence = report.reason.replace(/^(interrupted|still outside the band when the wait ended): /, "");
   if (member.goneAtMs !== null) {
@@ -212,30 +157,38 @@ function cutShort(member: Member, followChanges: boolean): Partial<CampaignRepor
   return {};
 }
 
+/** The fleet's verdict over its members' own (a check's or a watch's), and the endpoints that joined. */
+export function judgeMembers(
+  members: { name: string; verdict: Verdict; reason: string; goneAtMs: number | null }[],
+  appeared: FleetReport["appeared"],
+) {
+  return judgeFleet(
+    members.map((m) => ({
+      name: m.name,
+      verdict: m.verdict,
+      reason: m.reason,
+      present: m.goneAtMs === null,
+    })),
+    appeared.map((a) => (a.pod ? `${a.target} (${a.pod})` : a.target)),
+  );
+}
+
 function fleetReport(
   options: FleetOptions,
-  members: Member[],
+  members: FleetMember<CampaignReport>[],
   appeared: FleetReport["appeared"],
   durationMs: number,
 ): FleetReport {
   const endpoints = members.map(
     (member): EndpointReport => ({
-      ...(member.report as CampaignReport),
+      ...member.result,
       ...cutShort(member, options.followChanges ?? false),
       endpoint: { host: member.endpoint.host, port: member.endpoint.port, pod: member.endpoint.pod ?? null },
       name: endpointName(member.endpoint),
       goneAtMs: member.goneAtMs,
     }),
   );
-  const judgement = judgeFleet(
-    endpoints.map((e) => ({
-      name: e.name,
-      verdict: e.verdict,
-      reason: e.reason,
-      present: e.goneAtMs === null,
-    })),
-    appeared.map((a) => (a.pod ? `${a.target} (${a.pod})` : a.target)),
-  );
+  const judgement = judgeMembers(endpoints, appeared);
   const probes = endpoints.reduce((sum, e) => sum + e.probes, 0);
   const confidence = options.confidence ?? CAMPAIGN_DEFAULTS.confidence;
   return {

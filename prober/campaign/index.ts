@@ -10,6 +10,7 @@ export {
   type EndpointReport,
   type FleetOptions,
   type FleetReport,
+  judgeMembers,
   runFleetCampaign,
 } from "./fleet-campaign.js";
 export {

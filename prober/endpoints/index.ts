@@ -8,4 +8,5 @@ export {
   endpointName,
   pollEndpoints,
 } from "./endpoint.js";
+export { type FleetMember, type FleetRun, type FleetRunOptions, fanOut, runFleet } from "./fleet-run.js";
 export { parseServiceReference, type ServiceReference } from "./service-reference.js";

@@ -1,13 +1,7 @@
-import {
-  type Endpoint,
-  type EndpointFollower,
-  endpointChanges,
-  endpointKey,
-  endpointName,
-} from "../endpoints/index.js";
-import type { Expectation } from "../expectations/index.js";
+import { judgeMembers } from "../campaign/index.js";
+import { type Endpoint, type EndpointFollower, endpointName, fanOut, runFleet } from "../endpoints/index.js";
 import type { ProbeOutcome } from "../probe-outcome.js";
-import { endpointConfidence, judgeFleet, type Verdict } from "../statistics/index.js";
+import { endpointConfidence, type Verdict } from "../statistics/index.js";
 import { type StepReach, stepsReached } from "./fleet-rollout.js";
 import { resolveWatchOptions, runWatch, WATCH_DEFAULTS, type WatchOptions } from "./split-watch.js";
 import type { WatchEvent, WatchSummary } from "./watch-machine.js";
@@ -47,79 +41,51 @@ export interface FleetWatchSummary {
 export async function runFleetWatch(options: FleetWatchOptions): Promise<FleetWatchSummary> {
   const { endpoints, followEndpoints, probe, onEvent, ...watch } = options;
   const k = Math.max(1, endpoints.length);
-  const began = performance.now();
-  const rate = (watch.rate ?? WATCH_DEFAULTS.rate) / k;
   const shared: WatchOptions = {
     ...watch,
     host: "fleet",
     port: 1,
     confidence: endpointConfidence(watch.confidence ?? WATCH_DEFAULTS.confidence, k),
-    rate,
+    rate: (watch.rate ?? WATCH_DEFAULTS.rate) / k,
     concurrency: Math.max(1, Math.ceil((watch.concurrency ?? WATCH_DEFAULTS.concurrency) / k)),
   };
   resolveWatchOptions(shared);
-  const stops = endpoints.map(() => new AbortController());
-  const gone = new Map<string, number>();
-  const appeared: FleetWatchSummary["appeared"] = [];
   const following = new AbortController();
-  const listeners: ((expected: Expectation, description: string) => void)[] = [];
-  watch.followExpectation?.((expected, description) => {
-    for (const listener of listeners) listener(expected, description);
-  }, following.signal);
-  followEndpoints?.((next) => {
-    const changes = endpointChanges(endpoints, next);
-    const atMs = performance.now() - began;
-    for (const e of changes.appeared) {
-      if (!appeared.some((a) => a.target === endpointKey(e)))
-        appeared.push({ target: endpointKey(e), pod: e.pod ?? null, atMs });
-    }
-    endpoints.forEach((e, i) => {
-      if (!gone.has(endpointKey(e)) && changes.gone.some((g) => endpointKey(g) === endpointKey(e))) {
-        gone.set(endpointKey(e), atMs);
-        stops[i]?.abort();
-      }
-    });
-  }, following.signal);
-  const stopAll = () => {
-    for (const stop of stops) stop.abort();
-  };
-  watch.signal?.addEventListener("abort", stopAll, { once: true });
-  if (watch.signal?.aborted) stopAll();
-  const summaries = await Promise.all(
-    endpoints.map(async (endpoint, i) => {
-      const name = endpointName(endpoint);
-      const summary = await runWatch({
+  const expectation = fanOut(watch.followExpectation, following.signal);
+  const fleet = await runFleet({
+    endpoints,
+    followEndpoints,
+    signal: watch.signal,
+    run: (endpoint, stop) =>
+      runWatch({
         ...shared,
         host: endpoint.host,
         port: endpoint.port,
-        signal: stops[i]?.signal,
-        followExpectation: watch.followExpectation && ((update) => listeners.push(update)),
+        signal: stop,
+        followExpectation: expectation && ((update) => expectation(update)),
         probe: probe && ((id, signal) => probe(endpoint, id, signal)),
-        onEvent: (event) => onEvent?.({ ...event, endpoint: name }),
-      });
-      if (summary.verdict === "FAIL" || summary.verdict === "ERROR") stopAll();
-      return { ...summary, endpoint: name, goneAtMs: gone.get(endpointKey(endpoint)) ?? null };
-    }),
-  );
+        onEvent: (event) => onEvent?.({ ...event, endpoint: endpointName(endpoint) }),
+      }),
+    decides: ({ verdict }) => verdict === "FAIL" || verdict === "ERROR",
+  });
   following.abort();
-  watch.signal?.removeEventListener("abort", stopAll);
-  const judgement = judgeFleet(
-    summaries.map((s) => ({
-      name: s.endpoint,
-      verdict: s.verdict,
-      reason: s.reason,
-      present: s.goneAtMs === null,
-    })),
-    appeared.map((a) => (a.pod ? `${a.target} (${a.pod})` : a.target)),
+  const summaries = fleet.members.map((m) => ({
+    ...m.result,
+    endpoint: endpointName(m.endpoint),
+    goneAtMs: m.goneAtMs,
+  }));
+  const judgement = judgeMembers(
+    summaries.map((s) => ({ ...s, name: s.endpoint })),
+    fleet.appeared,
   );
   const summary: FleetWatchSummary = {
     verdict: judgement.verdict,
     reason: judgement.reason,
     endpoints: summaries,
     steps: stepsReached(summaries.map((s) => ({ name: s.endpoint, steps: s.steps }))),
-    appeared,
+    appeared: fleet.appeared,
     endpointConfidence: shared.confidence as number,
-    durationMs: performance.now() - began,
+    durationMs: fleet.durationMs,
   };
   onEvent?.({ event: "fleet-summary", ...summary });
   return summary;
