@@ -1,9 +1,16 @@
 import { mkdirSync, statSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runFleetCampaign } from "../prober/campaign/fleet-campaign.js";
 import { runProbeCampaign } from "../prober/campaign/probe-campaign.js";
 import { parseExpectation } from "../prober/expectations/expectation.js";
-import { campaignReportHtml, watchReportHtml } from "../prober/reports/html-report.js";
+import {
+  campaignReportHtml,
+  fleetReportHtml,
+  fleetWatchReportHtml,
+  watchReportHtml,
+} from "../prober/reports/html-report.js";
+import { type FleetWatchEvent, runFleetWatch } from "../prober/watch/fleet-watch.js";
 import { runWatch, type WatchEvent } from "../prober/watch/split-watch.js";
 import { startWeightedSplitter, type WeightedSplitter } from "../splitter/weighted-splitter.js";
 import { type EchoServerProcess, startEchoServerProcess } from "./support/echo-server-process.js";
@@ -87,5 +94,66 @@ describe("the HTML reports, rendered in headless Chromium", () => {
     expect(rendered.series).toBe(6);
     expect(marked).toBeGreaterThanOrEqual(3);
     expect(rendered.marks).toBe(2 * marked);
+  }, 60_000);
+});
+
+describe("the fleet's HTML reports, rendered in headless Chromium: a lane per endpoint", () => {
+  let servers: EchoServerProcess[] = [];
+  let replicas: WeightedSplitter[] = [];
+  const endpoints = (...which: number[]) =>
+    which.map((i) => ({ host: "127.0.0.1", port: replicas[i]?.port as number }));
+  beforeAll(async () => {
+    mkdirSync(OUT, { recursive: true });
+    servers = await Promise.all([startEchoServerProcess("0", "one"), startEchoServerProcess("0", "two")]);
+    const [one, two] = servers.map((s) => s.ports[0] as number);
+    replicas = await Promise.all([
+      startWeightedSplitter([
+        { host: "127.0.0.1", port: one as number, weight: 80 },
+        { host: "127.0.0.1", port: two as number, weight: 20 },
+      ]),
+      startWeightedSplitter([{ host: "127.0.0.1", port: one as number, weight: 100 }]),
+      startWeightedSplitter([{ host: "127.0.0.1", port: one as number, weight: 100 }]),
+    ]);
+  });
+  afterAll(async () => {
+    await Promise.all(replicas.map((r) => r.close()));
+    await Promise.all(servers.map((s) => s.stop()));
+  });
+
+  it("draws a check of two replicas, one stale: a chart per endpoint and version, each naming its endpoint", async () => {
+    const report = await runFleetCampaign({
+      endpoints: endpoints(0, 1),
+      expected: parseExpectation("80:20"),
+      trace: true,
+    });
+    expect(report.verdict, report.reason).toBe("FAIL");
+    const file = `${OUT}report-fleet.html`;
+    writeFileSync(file, fleetReportHtml(report));
+    const dom = await renderInChromium(file, `${OUT}report-fleet.png`);
+    const rendered = renderedSummary(dom);
+    expect(rendered.charts).toBe(4);
+    expect(rendered.series).toBe(20);
+    for (const { port } of endpoints(0, 1)) expect(dom).toContain(`<h2>127.0.0.1:${port}: one</h2>`);
+  }, 60_000);
+
+  it("draws a watch of two replicas: a timeline per endpoint and version, the steps' reach in the table", async () => {
+    const events: FleetWatchEvent[] = [];
+    const summary = await runFleetWatch({
+      endpoints: endpoints(1, 2),
+      steps: [parseExpectation("100:0"), parseExpectation("80:20")],
+      rate: 4000,
+      intervalMs: 250,
+      durationMs: 6000,
+      onEvent: (event) => events.push(event),
+    });
+    expect(summary.endpoints).toHaveLength(2);
+    const file = `${OUT}report-fleet-watch.html`;
+    writeFileSync(file, fleetWatchReportHtml(events));
+    const dom = await renderInChromium(file, `${OUT}report-fleet-watch.png`);
+    const rendered = renderedSummary(dom);
+    expect(rendered.charts).toBe(4);
+    expect(rendered.series).toBe(12);
+    expect(dom).toMatch(/100:0 on 2\/2 replicas [\d.]+ s after the first/);
+    expect(dom).toContain("80:20 on 0/2 replicas: no replica took it");
   }, 60_000);
 });
