@@ -16,6 +16,7 @@ import { ProberOptionError } from "../errors.js";
 import { expectationFromWeights } from "../expectations/index.js";
 import { resolveTarget } from "../probing/index.js";
 import { campaignReportHtml, fleetReportHtml, formatFleetReport, formatReport } from "../reports/index.js";
+import { inertJson } from "../untrusted-text.js";
 import { FLEET_OPTIONS, type FleetSource, fleetSource, resolveFleet } from "./fleet-targets.js";
 import { createProgressBar } from "./progress-bar.js";
 import {
@@ -184,14 +185,14 @@ async function main(): Promise<void> {
     const { host, port, probe, ...shared } = run;
     const report = await runFleetCampaign({ ...shared, endpoints, followEndpoints: follow });
     progress.stop();
-    process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatFleetReport(report));
+    process.stdout.write(args.json ? `${inertJson(report, 2)}\n` : formatFleetReport(report));
     if (args.report !== undefined) writeFileSync(args.report, fleetReportHtml(report));
     process.exitCode = EXIT_CODES[report.verdict];
     return;
   }
   const report = await runProbeCampaign(run);
   progress.stop();
-  process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+  process.stdout.write(args.json ? `${inertJson(report, 2)}\n` : formatReport(report));
   if (args.report !== undefined) writeFileSync(args.report, campaignReportHtml(report));
   process.exitCode = EXIT_CODES[report.verdict];
 }

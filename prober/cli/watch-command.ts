@@ -7,6 +7,7 @@ import { ProberOptionError } from "../errors.js";
 import { type Expectation, parseExpectation } from "../expectations/index.js";
 import { resolveTarget } from "../probing/index.js";
 import { fleetWatchReportHtml, watchReportHtml } from "../reports/index.js";
+import { inertJson, shownPrefix, terminalText } from "../untrusted-text.js";
 import {
   describeReach,
   type FleetWatchEvent,
@@ -143,7 +144,7 @@ function watchOptions(
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const listShares = (shares: Shares) =>
   Object.entries(shares)
-    .map(([label, share]) => `${label} ${(share * 100).toFixed(1)}%`)
+    .map(([label, share]) => `${shownPrefix(label)} ${(share * 100).toFixed(1)}%`)
     .join(" ");
 
 /** One line of text per event, as people read a live log. */
@@ -152,7 +153,10 @@ export function formatWatchEvent(event: WatchEvent): string {
     case "window": {
       const { segment } = event;
       const bounds = Object.entries(segment.intervals)
-        .map(([label, b]) => `${label} [${(b.lower * 100).toFixed(1)}, ${(b.upper * 100).toFixed(1)}]`)
+        .map(
+          ([label, b]) =>
+            `${shownPrefix(label)} [${(b.lower * 100).toFixed(1)}, ${(b.upper * 100).toFixed(1)}]`,
+        )
         .join(" ");
       return `${seconds(event.atMs).padStart(8)}  ${String(event.probes).padStart(5)} probes${event.failed ? ` (${event.failed} failed)` : ""}  ${listShares(event.shares)}  | since ${seconds(segment.startMs)} (${segment.probes}): ${listShares(segment.shares)}  bounds ${bounds}`;
     }
@@ -163,7 +167,7 @@ export function formatWatchEvent(event: WatchEvent): string {
     case "expected":
       return `${seconds(event.atMs).padStart(8)}  EXPECTED now ${event.split}, from ${event.source}`;
     case "summary":
-      return `${event.target}: ${event.probes} probes in ${seconds(event.durationMs)}, ${event.changes} changes, stopped by ${event.stoppedBy}${event.expectationSource ? `; weights from ${event.expectationSource}` : ""}\n${event.verdict}: ${event.reason}`;
+      return `${event.target}: ${event.probes} probes in ${seconds(event.durationMs)}, ${event.changes} changes, stopped by ${event.stoppedBy}${event.expectationSource ? `; weights from ${event.expectationSource}` : ""}\n${event.verdict}: ${terminalText(event.reason)}`;
   }
 }
 
@@ -196,7 +200,7 @@ export async function runWatchCommand(argv: string[]): Promise<void> {
   const events: WatchEvent[] = [];
   const print = (event: WatchEvent) => {
     if (args.report !== undefined) events.push(event);
-    process.stdout.write(`${args.json ? JSON.stringify(event) : formatWatchEvent(event)}\n`);
+    process.stdout.write(`${args.json ? inertJson(event) : formatWatchEvent(event)}\n`);
   };
   const summary = await runWatch({ ...options, onEvent: print, signal: interruptOnSignals() });
   if (args.report !== undefined) writeFileSync(args.report, watchReportHtml(events));
@@ -214,7 +218,7 @@ export function formatFleetWatchSummary(summary: FleetWatchSummary): string {
     ...summary.appeared.map(
       (a) => `  ${a.pod ? `${a.target} (${a.pod})` : a.target}: appeared at ${seconds(a.atMs)}, not watched`,
     ),
-    `${summary.verdict}: ${summary.reason}`,
+    `${summary.verdict}: ${terminalText(summary.reason)}`,
   ];
   return lines.join("\n");
 }
@@ -231,7 +235,7 @@ async function watchFleet(args: Arguments, options: WatchOptions, fleet: FleetSo
             .split("\n")
             .map((line) => `${event.endpoint}  ${line.trimStart()}`)
             .join("\n");
-    process.stdout.write(`${args.json ? JSON.stringify(event) : text}\n`);
+    process.stdout.write(`${args.json ? inertJson(event) : text}\n`);
   };
   const { host, port, probe, ...shared } = options;
   const summary = await runFleetWatch({

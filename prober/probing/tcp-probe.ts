@@ -1,6 +1,7 @@
 import { connect, type Socket } from "node:net";
 
 import type { ProbeErrorKind, ProbeOutcome } from "../probe-outcome.js";
+import { decodeUntrusted } from "../untrusted-text.js";
 
 export interface TcpProbeOptions {
   host: string;
@@ -161,8 +162,8 @@ class ProbeAttempt {
       this.fail("bad-echo", `reply ${quote(bytes.subarray(0, end))} does not echo ${line}`);
       return;
     }
-    // Prefixes travel as UTF-8: decoded only after the byte-exact check.
-    const version = bytes.toString("utf8", 0, prefixEnd);
+    // Prefixes travel as UTF-8: decoded only after the byte-exact check, a byte that is not kept as such.
+    const version = decodeUntrusted(bytes.subarray(0, prefixEnd));
     if (this.prefix === undefined) this.prefix = version;
     else if (version !== this.prefix) this.sameVersion = false;
     if (this.line < this.options.linesPerConnection) this.sendNext();

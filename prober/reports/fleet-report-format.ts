@@ -1,4 +1,5 @@
 import type { FleetReport } from "../campaign/index.js";
+import { shownPrefix, terminalText } from "../untrusted-text.js";
 import { percent, table } from "./report-format.js";
 
 const level = (confidence: number) => `${Math.round(confidence * 10000) / 100}%`;
@@ -12,7 +13,7 @@ export function formatFleetReport(report: FleetReport): string {
   const header = [
     "endpoint",
     "pod",
-    ...labels.map((l) => `${l} (${percent(report.expected[l] ?? 0)})`),
+    ...labels.map((l) => `${shownPrefix(l)} (${percent(report.expected[l] ?? 0)})`),
     "replies",
     "errors",
     "verdict",
@@ -38,7 +39,7 @@ export function formatFleetReport(report: FleetReport): string {
     table(rows),
   ];
   for (const e of report.endpoints) {
-    if (e.verdict !== "PASS") lines.push(`  ${e.name}: ${e.verdict}: ${e.reason}`);
+    if (e.verdict !== "PASS") lines.push(`  ${e.name}: ${e.verdict}: ${terminalText(e.reason)}`);
   }
   for (const a of report.appeared) {
     lines.push(
@@ -51,6 +52,6 @@ export function formatFleetReport(report: FleetReport): string {
       `weights from ${kind.toLowerCase()}/${name} in ${namespace} (resourceVersion ${resourceVersion})`,
     );
   }
-  lines.push(`${report.verdict}: ${report.reason}`);
+  lines.push(`${report.verdict}: ${terminalText(report.reason)}`);
   return `${lines.join("\n")}\n`;
 }

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import type { CampaignReport, FleetReport } from "../campaign/index.js";
+import { SHOWN_PREFIX_CHARACTERS, terminalText } from "../untrusted-text.js";
 import { describeReach, type FleetWatchEvent, type WatchEvent } from "../watch/index.js";
 
 /**
@@ -17,8 +18,6 @@ function asset(name: string): string {
 
 /** JSON safe inside a <script> element. */
 const embed = (value: unknown) => JSON.stringify(value).replace(/</g, "\\u003c");
-const escapeHtml = (text: string) =>
-  text.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c] as string);
 
 /** What the page draws: per version, x values with share and bounds, the band, and marks. */
 interface ChartData {
@@ -36,6 +35,19 @@ interface ChartData {
 
 const RENDER = `
 const data = JSON.parse(document.getElementById("report-data").textContent);
+document.title = data.page.title;
+document.getElementById("title").textContent = data.page.title;
+const verdict = document.getElementById("verdict");
+verdict.textContent = data.page.reason;
+verdict.classList.add("verdict-" + data.page.verdict);
+const details = document.getElementById("details");
+for (const [key, value] of data.page.details) {
+  const row = details.insertRow();
+  const th = document.createElement("th");
+  th.textContent = key;
+  row.appendChild(th);
+  row.insertCell().textContent = value;
+}
 const charts = document.getElementById("charts");
 let series = 0;
 for (const version of data.versions) {
@@ -104,19 +116,31 @@ h1 { font-size: 20px; } h2 { font-size: 15px; margin: 12px 0 4px; }
 table { border-collapse: collapse; margin-top: 12px; } td, th { border: 1px solid #ccc; padding: 3px 8px; text-align: left; }
 `;
 
+/**
+ * The page: its text (title, verdict, details, chart labels) travels as data and is placed by the
+ * page's script as text nodes, never parsed as markup, each shown as terminalText shows it (a reply's
+ * controls and bidi overrides escaped), so that a reply can change nothing outside its own text.
+ */
 function page(title: string, verdict: string, reason: string, details: string[][], data: ChartData): string {
-  const rows = details.map(
-    ([key, value]) => `<tr><th>${escapeHtml(key ?? "")}</th><td>${escapeHtml(value ?? "")}</td></tr>`,
-  );
+  const shown = {
+    ...data,
+    versions: data.versions.map((v) => ({ ...v, label: terminalText(v.label, 2 * SHOWN_PREFIX_CHARACTERS) })),
+    page: {
+      title: terminalText(title),
+      verdict,
+      reason: terminalText(`${verdict}: ${reason}`),
+      details: details.map((row) => row.map((cell) => terminalText(cell ?? ""))),
+    },
+  };
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>prober report</title>
 <style>${asset("uPlot.min.css")}${STYLE}</style></head>
 <body>
-<h1>${escapeHtml(title)}</h1>
-<p class="verdict verdict-${verdict}">${escapeHtml(`${verdict}: ${reason}`)}</p>
+<h1 id="title"></h1>
+<p id="verdict" class="verdict"></p>
 <div id="charts"></div>
-<table>${rows.join("")}</table>
-<script id="report-data" type="application/json">${embed(data)}</script>
+<table id="details"></table>
+<script id="report-data" type="application/json">${embed(shown)}</script>
 <script>${asset("uPlot.iife.min.js")}</script>
 <script>${RENDER}</script>
 </body></html>

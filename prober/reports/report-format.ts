@@ -1,12 +1,14 @@
 import type { CampaignReport } from "../campaign/index.js";
+import { shownPrefix, terminalText } from "../untrusted-text.js";
 
 export const percent = (share: number) => `${(share * 100).toFixed(1)}%`;
 const ms = (value: number | undefined) => (value === undefined ? "-" : value.toFixed(1));
-const listing = (record: Record<string, number>) =>
+/** Counts by key; a key may be a reply's prefix, shown inert. */
+export const listing = (record: Record<string, number>) =>
   Object.keys(record).length === 0
     ? "none"
     : Object.entries(record)
-        .map(([key, count]) => `${key} ${count}`)
+        .map(([key, count]) => `${shownPrefix(key)} ${count}`)
         .join(", ");
 
 /** Rows as columns padded to their widest cell. */
@@ -31,7 +33,7 @@ export function formatReport(report: CampaignReport): string {
   for (const [label, expected] of Object.entries(report.expected)) {
     const interval = report.intervals[label];
     rows.push([
-      label,
+      shownPrefix(label),
       percent(expected),
       percent(report.shares[label] ?? 0),
       interval ? `[${percent(interval.lower)}, ${percent(interval.upper)}]` : "-",
@@ -71,6 +73,7 @@ export function formatReport(report: CampaignReport): string {
   if (report.probesToSettle !== null) {
     lines.push(`about ${report.probesToSettle} probes in all would likely settle it (--max-probes)`);
   }
-  lines.push(`${report.verdict}: ${report.reason}`);
+  // The reason may quote replies' prefixes: shown inert, as every line here that may hold one.
+  lines.push(`${report.verdict}: ${terminalText(report.reason)}`);
   return `${lines.join("\n")}\n`;
 }

@@ -5,6 +5,7 @@ import { type Logger, pino } from "pino";
 import { Counter, Histogram, Registry } from "prom-client";
 import { type CampaignOptions, runFleetCampaign, runProbeCampaign } from "../campaign/index.js";
 import type { Endpoint } from "../endpoints/index.js";
+import { inertJson, terminalText } from "../untrusted-text.js";
 import { type CheckLimits, checkOptions, RequestError } from "./check-request.js";
 import { fleetRequest, resolveFleetRequest } from "./fleet-request.js";
 import { ForbiddenTargetError, type TargetPolicy } from "./target-policy.js";
@@ -81,7 +82,7 @@ function send(
   contentType = "application/json",
   headers: Record<string, string> = {},
 ): void {
-  const payload = typeof body === "string" ? body : `${JSON.stringify(body)}\n`;
+  const payload = typeof body === "string" ? body : `${inertJson(body)}\n`;
   response.writeHead(status, {
     "content-type": contentType,
     "content-length": Buffer.byteLength(payload),
@@ -263,7 +264,8 @@ export function createVerificationServer(options: VerificationServerOptions): Ve
       // The reason too: Argo records only the jsonPath's value, so an INCONCLUSIVE is explained only here.
       return {
         verdict: report.verdict,
-        reason: report.reason,
+        // A reason may quote replies' prefixes: inert in the log, as in the terminal.
+        reason: terminalText(report.reason),
         target:
           endpoints === undefined ? `${campaign.host}:${campaign.port}` : `${endpoints.length} endpoints`,
         probes: report.probes,
