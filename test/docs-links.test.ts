@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -54,5 +55,38 @@ describe("the documentation's links", () => {
       (link) => link.anchor !== "" && link.target.endsWith(".md") && !anchorsOf(link.target).has(link.anchor),
     );
     expect(broken.map((link) => link.text)).toEqual([]);
+  });
+});
+
+/** The mode of each file in git's index: what a fresh clone checks out. */
+function indexModes(): Map<string, string> {
+  const listing = execFileSync("git", ["ls-files", "-s"], { cwd: ROOT, encoding: "utf8" });
+  return new Map(
+    listing
+      .trim()
+      .split("\n")
+      .map((line) => {
+        const [mode, , , path] = line.split(/\s+/) as [string, string, string, string];
+        return [path, mode];
+      }),
+  );
+}
+
+describe("every script the documents tell a user to run", () => {
+  const scripts = [
+    ...new Set(
+      DOCUMENTS.flatMap((file) => [
+        ...readFileSync(join(ROOT, file), "utf8").matchAll(/\bscripts\/[\w./-]+\.sh\b/g),
+      ]).map((match) => match[0]),
+    ),
+  ];
+
+  it("finds the scripts the README and docs/ name", () => {
+    expect(scripts).toContain("scripts/local-cluster.sh");
+    expect(scripts).toContain("scripts/prepare-test-host.sh");
+  });
+
+  it.each(scripts)("%s is executable in git's index, as a fresh clone checks it out", (script) => {
+    expect(indexModes().get(script)).toBe("100755");
   });
 });
