@@ -36,6 +36,20 @@ describe("prober serve on SIGTERM", () => {
     expect(await serve.proc.exited).toBe(0);
   });
 
+  it("keeps draining through a second SIGTERM (GNU timeout sends one to the process group too)", async () => {
+    const serve = await startServe(["--drain-seconds", "10"]);
+    const running = post(`${serve.url}/verify`, longCheck(target.port, 2));
+    await serve.proc.waitForLine((line) => line.includes('"msg":"serving"'), "serving");
+    const before = target.accepted.length;
+    while (target.accepted.length === before) await new Promise((resolve) => setTimeout(resolve, 20));
+    serve.proc.child.kill("SIGTERM");
+    serve.proc.child.kill("SIGTERM");
+    const finished = await running;
+    expect(finished.status).toBe(200);
+    expect(((await finished.json()) as { stoppedBy: string }).stoppedBy).toBe("duration");
+    expect(await serve.proc.exited).toBe(0);
+  });
+
   it("turns /healthz on the --health-listen thread to 503 as soon as the drain begins", async () => {
     const serve = await startServe(["--drain-seconds", "10", "--health-listen", "127.0.0.1:0"]);
     const healthUrl = `${serve.healthUrl}/healthz`;

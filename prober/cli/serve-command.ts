@@ -203,13 +203,17 @@ export async function runServeCommand(argv: string[]): Promise<void> {
     { allowedTargets: rules === "any" ? "any" : rules.map((rule) => rule.text), limits: options.limits },
     "serving",
   );
+  let stopping = false;
   const stop = () => {
+    if (stopping) return;
+    stopping = true;
     healthListener?.setDraining();
     const drained = drain(drainMs);
     // Logged once both listeners answer 503: whoever acts on the line finds the drain in effect.
     logger.info({ drainMs }, "draining");
     void drained.then(() => process.exit(0));
   };
-  process.once("SIGTERM", stop);
-  process.once("SIGINT", stop);
+  // A second signal (GNU timeout sends one to the process group too) must not cut the drain short.
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
 }

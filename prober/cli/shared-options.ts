@@ -231,10 +231,15 @@ export function usageFromOptionError(error: ProberOptionError, flag = flagFor(er
   return new UsageError(`invalid ${flag}: ${error.message.slice(error.option.length + 2)}`);
 }
 
-/** Aborts on SIGINT and SIGTERM (a cancelled CI job, a deleted helm-test pod): the run reports what it saw. */
+/**
+ * Aborts on SIGINT and SIGTERM (a cancelled CI job, a deleted helm-test pod): the run stops its probes
+ * and reports what it saw. Every later signal is absorbed, not the default exit: GNU `timeout` sends
+ * SIGTERM to the prober and again to its process group, and the second one killed it before the report.
+ */
 export function interruptOnSignals(): AbortSignal {
   const interrupt = new AbortController();
-  process.once("SIGINT", () => interrupt.abort());
-  process.once("SIGTERM", () => interrupt.abort());
+  const abort = () => interrupt.abort();
+  process.on("SIGINT", abort);
+  process.on("SIGTERM", abort);
   return interrupt.signal;
 }
