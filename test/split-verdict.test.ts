@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { ProberOptionError } from "../prober/errors.js";
 import { parseExpectation } from "../prober/expectations/expectation.js";
 import { goodnessOfFit } from "../prober/statistics/goodness-of-fit.js";
 import {
@@ -193,5 +194,25 @@ describe("probesToSettle", () => {
 
   it("is undefined when the observed share sits on the band's edge", () => {
     expect(probesToSettle(seen({ one: 75, two: 25 }), criteria("80:20"), 1_000_000)).toBeUndefined();
+  });
+});
+
+describe("the public judging entries, given criteria built by hand", () => {
+  const handBuilt = { labels: ["one", "two"], weights: [50, 30], shares: [0.5, 0.3], source: "by hand" };
+  const criteria = { expected: handBuilt, confidence: 0.99, tolerance: 0.05, maxErrorRate: 0.01 };
+
+  it("refuse shares that do not sum to 1, as runProbeCampaign does, naming the field", () => {
+    expect(() => judgeSplit(seen({ one: 500, two: 500 }), criteria)).toThrow(
+      new ProberOptionError("expected", "has shares summing to 0.8, not 1"),
+    );
+  });
+
+  it("refuse a confidence of 1 in splitBounds and probesToSettle too", () => {
+    const valid = { ...criteria, expected: parseExpectation("50:50"), confidence: 1 };
+    const judgement = { replies: 0, versions: [] } as unknown as Parameters<typeof splitBounds>[0];
+    expect(() => splitBounds(judgement, valid)).toThrow(ProberOptionError);
+    expect(() => probesToSettle(seen({ one: 5, two: 5 }), valid)).toThrow(
+      /confidence: must be a fraction > 0 and < 1/,
+    );
   });
 });

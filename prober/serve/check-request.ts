@@ -1,3 +1,4 @@
+import { UsageError } from "../../common/cli-failure.js";
 import { type CampaignOptions, resolveCampaignOptions } from "../campaign/index.js";
 import { ExpectationError, ProberOptionError } from "../errors.js";
 import {
@@ -185,6 +186,8 @@ export function checkOptions(request: unknown, limits: CheckLimits): CampaignOpt
       throw new RequestError(400, "bad_body", error.message);
     if (error instanceof RequestError) throw error;
     // resolveTarget and parsePort speak the CLI's UsageError: here it is a bad request all the same.
-    throw new RequestError(400, "bad_body", error instanceof Error ? error.message : String(error));
+    if (error instanceof UsageError) throw new RequestError(400, "bad_body", error.message);
+    // Anything else is no fault of the request: the server answers it 500 and logs it (refusalOf).
+    throw error;
   }
 }

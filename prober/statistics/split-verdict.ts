@@ -1,4 +1,5 @@
-import type { Expectation } from "../expectations/index.js";
+import { ProberOptionError } from "../errors.js";
+import { type Expectation, expectationProblem } from "../expectations/index.js";
 import { type GoodnessOfFit, goodnessOfFit } from "./goodness-of-fit.js";
 import { type BetaComponent, logMixtureEvidence, mixtureBound, type Side } from "./mixture-evidence.js";
 import { countIn, emptyRecord } from "./observation.js";
@@ -126,6 +127,24 @@ const NOTHING_SHOWN: EdgeFindings = {
   belowBand: false,
   aboveBand: false,
 };
+
+/**
+ * The criteria of a public entry checked as runProbeCampaign checks its options: a hand-built
+ * expectation whose shares sum to 0.8 would otherwise PASS an observed 50:50 against [0.5, 0.3].
+ * Throws ProberOptionError naming the field.
+ */
+function checkCriteria(criteria: SplitCriteria): void {
+  const problem = expectationProblem(criteria.expected);
+  if (problem !== undefined) throw new ProberOptionError("expected", problem);
+  const fraction = (name: string, value: number, lowest: "open" | "closed") => {
+    if (!(lowest === "open" ? value > 0 : value >= 0) || !(value < 1)) {
+      throw new ProberOptionError(name, `must be a fraction ${lowest === "open" ? ">" : ">="} 0 and < 1`);
+    }
+  };
+  fraction("confidence", criteria.confidence, "open");
+  fraction("tolerance", criteria.tolerance, "open");
+  fraction("maxErrorRate", criteria.maxErrorRate, "closed");
+}
 
 /** What a judgement may know beyond the counts. */
 export interface JudgementContext {
@@ -350,6 +369,7 @@ export function judgeSplit(
   criteria: SplitCriteria,
   context: JudgementContext = {},
 ): SplitJudgement {
+  checkCriteria(criteria);
   const { previous, alpha = 1 - criteria.confidence, unsteady = false } = context;
   const replies = expectedReplies(observation, criteria.expected);
   const unexpectedReplies = sum(observation.unexpected);
@@ -417,6 +437,7 @@ export function splitBounds(
   criteria: SplitCriteria,
   alpha = 1 - criteria.confidence,
 ): Record<string, Interval> {
+  checkCriteria(criteria);
   const prior = (expectedShare: number, side: Side) => (edge: number) =>
     passPrior(expectedShare, edge, side, criteria.tolerance);
   return Object.fromEntries(
@@ -441,6 +462,7 @@ export function probesToSettle(
   criteria: SplitCriteria,
   limit = 10_000_000,
 ): number | undefined {
+  checkCriteria(criteria);
   const replies = expectedReplies(observation, criteria.expected);
   if (replies === 0) return undefined;
   const settlesAt = (total: number) => {
