@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PROBER_CLI, spawnTracked } from "./support/child-processes.js";
 import { type CountingTarget, countingTarget, post, startServe } from "./support/prober-serve.js";
+import { rogueServer } from "./support/rogue-server.js";
 
 // All replies are `one`: a check of 100:0 at ±1 pp and 99.99% takes ~900 probes, so it runs its whole duration.
 const longCheck = (port: number, duration: number) =>
@@ -107,6 +109,28 @@ describe("prober serve when a caller gives up", () => {
     } finally {
       await serve.stop();
       await target.close();
+    }
+  });
+});
+
+describe("prober serve when its health port is taken", () => {
+  it("refuses in one line naming the busy port, exit code 69, no stack trace", async () => {
+    const busy = await rogueServer(() => {});
+    try {
+      const proc = spawnTracked(process.execPath, [
+        PROBER_CLI,
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--health-listen",
+        `127.0.0.1:${busy.port}`,
+      ]);
+      expect(await proc.exited).toBe(69);
+      expect(proc.stderr()).toBe(
+        `prober: the health listener on 127.0.0.1:${busy.port}: listen EADDRINUSE: address already in use 127.0.0.1:${busy.port}\n`,
+      );
+    } finally {
+      await busy.close();
     }
   });
 });
