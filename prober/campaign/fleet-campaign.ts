@@ -64,7 +64,7 @@ export interface FleetReport {
 /**
  * The fleet's budgets shared out: each endpoint an equal part of the rate, the concurrency and a probe
  * budget given; without one, each endpoint the budget of a check of its own (shared out, the default
- * left a tenth of ten endpoints' checks INCONCLUSIVE in seeded runs).
+ * left 282 of 500 seeded ten-replica fleets INCONCLUSIVE).
  */
 function shareOut(options: FleetOptions, k: number) {
   const { endpoints, followEndpoints, probe, onProgress, ...campaign } = options;
@@ -90,8 +90,9 @@ function shareOut(options: FleetOptions, k: number) {
  * PASSes, FAIL as soon as one FAILs (the others are then stopped). Each endpoint's FAIL and ERROR tests
  * run at (1 - confidence) / k (Bonferroni), its PASS tests at 1 - confidence (intersection-union: a
  * wrong PASS of the fleet needs the PASS of an endpoint outside its band), so that the fleet's verdict
- * keeps the confidence asked for. The rate, the concurrency and a probe budget given are shared out. Endpoints that leave or join during the run
- * (followEndpoints) are reported. Throws ProberOptionError for an option out of range.
+ * keeps the confidence asked for. The rate, the concurrency and a probe budget given are shared out.
+ * Endpoints that leave or join during the run (followEndpoints) are reported. Throws ProberOptionError
+ * for an option out of range.
  */
 export async function runFleetCampaign(options: FleetOptions): Promise<FleetReport> {
   const { endpoints, followEndpoints, probe, onProgress, ...campaign } = options;
@@ -100,7 +101,7 @@ export async function runFleetCampaign(options: FleetOptions): Promise<FleetRepo
   const following = new AbortController();
   const expectation = fanOut(options.followExpectation, following.signal);
   const progress: (CampaignProgress | undefined)[] = endpoints.map(() => undefined);
-  const report = () => {
+  const reportProgress = () => {
     const counts: Record<string, number> = {};
     for (const p of progress)
       for (const [label, n] of Object.entries(p?.counts ?? {})) counts[label] = (counts[label] ?? 0) + n;
@@ -126,7 +127,7 @@ export async function runFleetCampaign(options: FleetOptions): Promise<FleetRepo
         probe: probe && ((id, signal) => probe(endpoint, id, signal)),
         onProgress: (p) => {
           progress[i] = p;
-          report();
+          reportProgress();
         },
       }),
     // One endpoint shown wrong decides the fleet: the others need not go on.
