@@ -68,9 +68,9 @@ describe.each(Object.entries(HOSTILE))("a reply prefixed with %s", (_, prefix) =
         "watch",
         target(),
         "--duration",
-        "1.5",
+        "1",
         "--interval",
-        "0.5",
+        "0.25",
         ...(json ? ["--json"] : []),
       ]);
       expect(run.code).toBe(0);
@@ -79,7 +79,16 @@ describe.each(Object.entries(HOSTILE))("a reply prefixed with %s", (_, prefix) =
   });
 
   it("is shown inert by a watch with steps", async () => {
-    const run = await runProber(["watch", target(), "--expect-steps", "100:0,80:20", "--duration", "5"]);
+    const run = await runProber([
+      "watch",
+      target(),
+      "--expect-steps",
+      "100:0,80:20",
+      "--persist",
+      "0.5",
+      "--duration",
+      "5",
+    ]);
     expect(run.code).toBe(1);
     expect(activeCharacters(run.stdout)).toEqual([]);
   });
@@ -121,7 +130,7 @@ describe("hostile replies in the HTML reports, opened in headless Chromium", () 
       const args =
         kind === "check"
           ? ["--expect", "100:0", "--max-probes", "50"]
-          : ["watch", "--duration", "1.5", "--interval", "0.5"];
+          : ["watch", "--duration", "1", "--interval", "0.25"];
       const run = await runProber([...args, "--report", file, `127.0.0.1:${backend.port}`]);
       expect(run.stderr).toBe("");
       const dom = await renderInChromium(file, `${OUT}report-hostile-${kind}.png`);

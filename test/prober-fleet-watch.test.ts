@@ -91,7 +91,7 @@ describe("prober watch on every replica of a fleet", () => {
       "--rate",
       "3000",
       "--duration",
-      "20",
+      "12",
     ]);
     for (const i of [0, 1]) {
       await watch.waitForLine(
