@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readServiceEndpoints } from "../prober/endpoints/service-endpoints.js";
 import { adminGet, metricValue } from "./support/admin-client.js";
@@ -132,6 +133,16 @@ describe("prober --each-endpoint service/NAME:PORT, on a real kube-apiserver wit
       new RegExp(`^FAIL: 1 of 3 endpoints FAIL: ${escaped(stale())}: one 100\\.0% of \\d+ replies`),
     );
     expect(run.stdout).toMatch(new RegExp(`${address(2)}:${replicas[2]?.port}\\s+${pods[2]}\\s+100\\.0%`));
+  });
+
+  it("takes --namespace as the Service's with --expect-from a file", async () => {
+    const manifest = fileURLToPath(new URL("./fixtures/tutorial-virtualservice-80-20.yaml", import.meta.url));
+    const run = await runProber(
+      ["--expect-from", manifest, "--each-endpoint", "service/gateway:tcp", "--namespace", "ingress"],
+      env(),
+    );
+    expect(run.stderr).toBe("");
+    expect(run.stdout.split("\n").at(-1)).toMatch(/^FAIL: 1 of 3 endpoints FAIL: /);
   });
 
   it("takes the port by number too, and the Service's namespace from --endpoints-namespace", async () => {

@@ -9,9 +9,9 @@ import {
   resolveEachAddress,
   type ServiceReference,
 } from "../endpoints/index.js";
-import { ClusterError } from "../expectations/index.js";
+import { ClusterError, parseClusterReference } from "../expectations/index.js";
 import { resolveTarget } from "../probing/index.js";
-import { clusterExitCode } from "./shared-options.js";
+import { clusterExitCode, type ExpectationArguments } from "./shared-options.js";
 
 /** The options that make a check verify every replica of a gateway on its own. */
 export const FLEET_OPTIONS = {
@@ -90,6 +90,20 @@ export function fleetSource(args: FleetArguments, env: NodeJS.ProcessEnv): Fleet
   const keys = new Set(all);
   if (keys.size !== all.length) throw new UsageError("a target is given twice");
   return { endpoints };
+}
+
+/**
+ * The arguments the expectation is read with: with --each-endpoint, --namespace may be the Service's
+ * alone (with --expect, or --expect-from a file), so it is left out unless a cluster object uses it.
+ */
+export function expectationArguments<A extends ExpectationArguments>(
+  args: A,
+  fleet: FleetSource | undefined,
+): A {
+  const clusterObject = args.expectFrom !== undefined && parseClusterReference(args.expectFrom) !== undefined;
+  return fleet !== undefined && "service" in fleet && !clusterObject
+    ? { ...args, namespace: undefined }
+    : args;
 }
 
 /** How often a fleet's endpoints are read again while a run goes on. */

@@ -17,7 +17,13 @@ import { expectationFromWeights } from "../expectations/index.js";
 import { resolveTarget } from "../probing/index.js";
 import { campaignReportHtml, fleetReportHtml, formatFleetReport, formatReport } from "../reports/index.js";
 import { inertJson } from "../untrusted-text.js";
-import { FLEET_OPTIONS, type FleetSource, fleetSource, resolveFleet } from "./fleet-targets.js";
+import {
+  expectationArguments,
+  FLEET_OPTIONS,
+  type FleetSource,
+  fleetSource,
+  resolveFleet,
+} from "./fleet-targets.js";
 import { createProgressBar } from "./progress-bar.js";
 import {
   clusterFollower,
@@ -157,12 +163,7 @@ async function main(): Promise<void> {
   const { args, source, fleet, options } = parseOrExit(PROGRAM, () => {
     const parsed = parseArguments(argv);
     const fleet = fleetSource(parsed, process.env);
-    // --namespace is the Service's too with --each-endpoint, not only --expect-from's object's.
-    const from = expectationSource(
-      fleet && "service" in fleet && parsed.expect !== undefined
-        ? { ...parsed, namespace: undefined }
-        : parsed,
-    );
+    const from = expectationSource(expectationArguments(parsed, fleet));
     return { args: parsed, source: from, fleet, options: validated(campaignOptions(parsed, from, fleet)) };
   });
   const { expected, expectedFrom } = await resolveExpectation(PROGRAM, source, args);

@@ -20,7 +20,13 @@ import {
   type WatchEvent,
   type WatchOptions,
 } from "../watch/index.js";
-import { FLEET_OPTIONS, type FleetSource, fleetSource, resolveFleet } from "./fleet-targets.js";
+import {
+  expectationArguments,
+  FLEET_OPTIONS,
+  type FleetSource,
+  fleetSource,
+  resolveFleet,
+} from "./fleet-targets.js";
 import {
   asUsage,
   clusterFollower,
@@ -113,10 +119,10 @@ function watchOptions(
   const labels = args.labels?.split(",").map((label) => label.trim());
   // Nothing expected: a monitor of windows and changes.
   const monitor = given.length === 0;
-  // --namespace is the Service's too with --each-endpoint, not only --expect-from's object's.
-  const fromArgs =
-    fleet && "service" in fleet && args.expectFrom === undefined ? { ...args, namespace: undefined } : args;
-  const source = args.expectSteps === undefined && !monitor ? expectationSource(fromArgs) : undefined;
+  const source =
+    args.expectSteps === undefined && !monitor
+      ? expectationSource(expectationArguments(args, fleet))
+      : undefined;
   // A cluster object is read after parsing (an API call); a placeholder split until then.
   const steps = monitor
     ? []
