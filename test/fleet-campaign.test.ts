@@ -84,20 +84,7 @@ describe("runFleetCampaign", () => {
 
   it("reports an endpoint that left the fleet during the run, and PASSes on those that stayed", async () => {
     const endpoints = fleetOf(3);
-    let probed = 0;
-    let update: ((next: Endpoint[]) => void) | undefined;
-    const report = await runFleetCampaign({
-      endpoints,
-      expected: parseExpectation("80:20"),
-      rate: Number.POSITIVE_INFINITY,
-      followEndpoints: (hand) => {
-        update = hand;
-      },
-      probe: simulatedProbeOnce(() => {
-        probed += 1;
-        if (probed === 30) update?.(endpoints.slice(0, 2));
-      }),
-    });
+    const report = await fleetChangingAt(endpoints, 30, endpoints.slice(0, 2));
     expect(report.endpoints[2]?.goneAtMs).not.toBeNull();
     expect(report.endpoints[2]?.stoppedBy).toBe("interrupted");
     expect(report.verdict).toBe("PASS");
@@ -108,20 +95,10 @@ describe("runFleetCampaign", () => {
 
   it("reports an endpoint that appeared during the run as not verified: INCONCLUSIVE", async () => {
     const endpoints = fleetOf(2);
-    let update: ((next: Endpoint[]) => void) | undefined;
-    let probed = 0;
-    const report = await runFleetCampaign({
-      endpoints,
-      expected: parseExpectation("80:20"),
-      rate: Number.POSITIVE_INFINITY,
-      followEndpoints: (hand) => {
-        update = hand;
-      },
-      probe: simulatedProbeOnce(() => {
-        probed += 1;
-        if (probed === 10) update?.([...endpoints, { host: "10.0.0.9", port: 31400, pod: "gw-new" }]);
-      }),
-    });
+    const report = await fleetChangingAt(endpoints, 10, [
+      ...endpoints,
+      { host: "10.0.0.9", port: 31400, pod: "gw-new" },
+    ]);
     expect(report.appeared).toEqual([{ target: "10.0.0.9:31400", pod: "gw-new", atMs: expect.any(Number) }]);
     expect(report.verdict).toBe("INCONCLUSIVE");
     expect(report.reason).toMatch(
@@ -146,6 +123,24 @@ describe("runFleetCampaign", () => {
     expect(report.verdict).toBe("INCONCLUSIVE");
   });
 });
+
+/** A seeded 80:20 fleet check whose endpoints are read again as `next` at probe number `at`. */
+function fleetChangingAt(endpoints: Endpoint[], at: number, next: Endpoint[]) {
+  let probed = 0;
+  let update: ((next: Endpoint[]) => void) | undefined;
+  return runFleetCampaign({
+    endpoints,
+    expected: parseExpectation("80:20"),
+    rate: Number.POSITIVE_INFINITY,
+    followEndpoints: (hand) => {
+      update = hand;
+    },
+    probe: simulatedProbeOnce(() => {
+      probed += 1;
+      if (probed === at) update?.(next);
+    }),
+  });
+}
 
 /** A seeded 80:20 probe per endpoint that calls `before` first. */
 function simulatedProbeOnce(before: () => void) {
