@@ -4,7 +4,9 @@ import {
   endpointName,
   type FleetMember,
   fanOut,
+  namedTarget,
   runFleet,
+  shareOut,
 } from "../endpoints/index.js";
 import { ProberOptionError } from "../errors.js";
 import type { ClusterSource } from "../expectations/index.js";
@@ -66,7 +68,7 @@ export interface FleetReport {
  * budget given; without one, each endpoint the budget of a check of its own (shared out, the default
  * left 282 of 500 seeded ten-replica fleets INCONCLUSIVE).
  */
-function shareOut(options: FleetOptions, k: number) {
+function budgetsOf(options: FleetOptions, k: number) {
   const { endpoints, followEndpoints, probe, onProgress, ...campaign } = options;
   const resolved = resolveCampaignOptions({ ...campaign, host: "fleet", port: 1 });
   const given = options.maxProbes !== undefined;
@@ -79,8 +81,7 @@ function shareOut(options: FleetOptions, k: number) {
   }
   return {
     family: k,
-    concurrency: Math.max(1, Math.ceil(resolved.concurrency / k)),
-    rate: resolved.rate === undefined ? undefined : resolved.rate / k,
+    ...shareOut(k, resolved.rate, resolved.concurrency),
     maxProbes,
   };
 }
@@ -97,7 +98,7 @@ function shareOut(options: FleetOptions, k: number) {
 export async function runFleetCampaign(options: FleetOptions): Promise<FleetReport> {
   const { endpoints, followEndpoints, probe, onProgress, ...campaign } = options;
   const k = Math.max(1, endpoints.length);
-  const share = shareOut(options, k);
+  const share = budgetsOf(options, k);
   const following = new AbortController();
   const expectation = fanOut(options.followExpectation, following.signal);
   const progress: (CampaignProgress | undefined)[] = endpoints.map(() => undefined);
@@ -170,7 +171,7 @@ export function judgeMembers(
       reason: m.reason,
       present: m.goneAtMs === null,
     })),
-    appeared.map((a) => (a.pod ? `${a.target} (${a.pod})` : a.target)),
+    appeared.map((a) => namedTarget(a.target, a.pod)),
   );
 }
 

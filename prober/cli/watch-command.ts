@@ -3,6 +3,7 @@ import yargs from "yargs";
 import { environmentConfig, parseOrExit, withCliConventions } from "../../common/cli-conventions.js";
 import { UsageError } from "../../common/cli-failure.js";
 import { EXIT_CODES } from "../../common/exit-codes.js";
+import { namedTarget } from "../endpoints/index.js";
 import { ProberOptionError } from "../errors.js";
 import { type Expectation, parseExpectation } from "../expectations/index.js";
 import { resolveTarget } from "../probing/index.js";
@@ -222,7 +223,7 @@ export function formatFleetWatchSummary(summary: FleetWatchSummary): string {
       ? summary.steps.map((step) => `  ${describeReach(step)}`)
       : []),
     ...summary.appeared.map(
-      (a) => `  ${a.pod ? `${a.target} (${a.pod})` : a.target}: appeared at ${seconds(a.atMs)}, not watched`,
+      (a) => `  ${namedTarget(a.target, a.pod)}: appeared at ${seconds(a.atMs)}, not watched`,
     ),
     `${summary.verdict}: ${terminalText(summary.reason)}`,
   ];

@@ -11,9 +11,12 @@ export interface Endpoint {
 /** `host:port`: what tells two endpoints apart. */
 export const endpointKey = (endpoint: Endpoint) => formatTarget(endpoint.host, endpoint.port);
 
-/** How reports name an endpoint: `10.232.0.14:31400 (traefik-6d9c-x2k)`, or the address alone. */
-export const endpointName = (endpoint: Endpoint) =>
-  endpoint.pod ? `${endpointKey(endpoint)} (${endpoint.pod})` : endpointKey(endpoint);
+/** How reports name a target: `10.232.0.14:31400 (traefik-6d9c-x2k)`, or the address alone. */
+export const namedTarget = (target: string, pod: string | null | undefined) =>
+  pod ? `${target} (${pod})` : target;
+
+/** How reports name an endpoint (namedTarget of its address and pod). */
+export const endpointName = (endpoint: Endpoint) => namedTarget(endpointKey(endpoint), endpoint.pod);
 
 /** Endpoints in `next` not in `previous` (appeared), and the other way round (gone), by address. */
 export function endpointChanges(

@@ -94,6 +94,14 @@ export async function runFleet<R>(options: FleetRunOptions<R>): Promise<FleetRun
   };
 }
 
+/** A rate and a concurrency shared out evenly over k endpoints (each at least one probe in flight). */
+export function shareOut(k: number, rate: number | undefined, concurrency: number) {
+  return {
+    rate: rate === undefined ? undefined : rate / k,
+    concurrency: Math.max(1, Math.ceil(concurrency / k)),
+  };
+}
+
 /**
  * One followed source handed to every endpoint's run (one reader of a cluster object, not k): calls
  * `follow` once with an update that fans out, and gives each run a function to register its own.

@@ -6,7 +6,15 @@ export {
   endpointChanges,
   endpointKey,
   endpointName,
+  namedTarget,
   pollEndpoints,
 } from "./endpoint.js";
-export { type FleetMember, type FleetRun, type FleetRunOptions, fanOut, runFleet } from "./fleet-run.js";
+export {
+  type FleetMember,
+  type FleetRun,
+  type FleetRunOptions,
+  fanOut,
+  runFleet,
+  shareOut,
+} from "./fleet-run.js";
 export { parseServiceReference, type ServiceReference } from "./service-reference.js";

@@ -1,4 +1,5 @@
 import type { FleetReport } from "../campaign/index.js";
+import { namedTarget } from "../endpoints/index.js";
 import { shownPrefix, terminalText } from "../untrusted-text.js";
 import { percent, table } from "./report-format.js";
 
@@ -43,7 +44,7 @@ export function formatFleetReport(report: FleetReport): string {
   }
   for (const a of report.appeared) {
     lines.push(
-      `  ${a.pod ? `${a.target} (${a.pod})` : a.target}: appeared ${(a.atMs / 1000).toFixed(1)} s after the start, not verified`,
+      `  ${namedTarget(a.target, a.pod)}: appeared ${(a.atMs / 1000).toFixed(1)} s after the start, not verified`,
     );
   }
   if (report.expectedFrom !== null) {

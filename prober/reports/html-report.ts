@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import type { CampaignReport, FleetReport } from "../campaign/index.js";
+import { namedTarget } from "../endpoints/index.js";
 import { SHOWN_PREFIX_CHARACTERS, terminalText } from "../untrusted-text.js";
 import { describeReach, type FleetWatchEvent, type WatchEvent } from "../watch/index.js";
 
@@ -179,10 +180,7 @@ export function fleetReportHtml(report: FleetReport): string {
       `${report.endpoints.length}, each PASS at ${(report.confidence * 100).toFixed(2)}% and each FAIL at ${(report.endpointConfidence * 100).toFixed(2)}% confidence`,
     ],
     ...report.endpoints.map((e) => [e.name, `${e.verdict}: ${e.reason}`]),
-    ...report.appeared.map((a) => [
-      a.pod ? `${a.target} (${a.pod})` : a.target,
-      "appeared during the run, not verified",
-    ]),
+    ...report.appeared.map((a) => [namedTarget(a.target, a.pod), "appeared during the run, not verified"]),
     ["probes", `${report.probes} in ${(report.durationMs / 1000).toFixed(2)} s`],
   ];
   return page(

@@ -4,7 +4,7 @@ import { shownPrefix, terminalText } from "../untrusted-text.js";
 export const percent = (share: number) => `${(share * 100).toFixed(1)}%`;
 const ms = (value: number | undefined) => (value === undefined ? "-" : value.toFixed(1));
 /** Counts by key; a key may be a reply's prefix, shown inert. */
-export const listing = (record: Record<string, number>) =>
+const listing = (record: Record<string, number>) =>
   Object.keys(record).length === 0
     ? "none"
     : Object.entries(record)

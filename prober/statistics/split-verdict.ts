@@ -370,6 +370,15 @@ export function judgeSplit(
   context: JudgementContext = {},
 ): SplitJudgement {
   checkCriteria(criteria);
+  return judgeChecked(observation, criteria, context);
+}
+
+/** judgeSplit on criteria already checked: probesToSettle's search calls it many times on the same ones. */
+function judgeChecked(
+  observation: SplitObservation,
+  criteria: SplitCriteria,
+  context: JudgementContext = {},
+): SplitJudgement {
   const { previous, alpha = 1 - criteria.confidence, unsteady = false } = context;
   const replies = expectedReplies(observation, criteria.expected);
   const unexpectedReplies = sum(observation.unexpected);
@@ -470,7 +479,7 @@ export function probesToSettle(
     for (const label of criteria.expected.labels) {
       counts[label] = Math.round((countIn(observation.counts, label) * total) / replies);
     }
-    return judgeSplit(
+    return judgeChecked(
       { counts, unexpected: emptyRecord(), errors: emptyRecord() },
       { ...criteria, maxErrorRate: 0.99 },
     ).settled;

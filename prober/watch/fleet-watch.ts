@@ -1,5 +1,12 @@
 import { judgeMembers } from "../campaign/index.js";
-import { type Endpoint, type EndpointFollower, endpointName, fanOut, runFleet } from "../endpoints/index.js";
+import {
+  type Endpoint,
+  type EndpointFollower,
+  endpointName,
+  fanOut,
+  runFleet,
+  shareOut,
+} from "../endpoints/index.js";
 import type { ProbeOutcome } from "../probe-outcome.js";
 import { endpointConfidence, type Verdict } from "../statistics/index.js";
 import { type StepReach, stepsReached } from "./fleet-rollout.js";
@@ -46,8 +53,7 @@ export async function runFleetWatch(options: FleetWatchOptions): Promise<FleetWa
     host: "fleet",
     port: 1,
     confidence: endpointConfidence(watch.confidence ?? WATCH_DEFAULTS.confidence, k),
-    rate: (watch.rate ?? WATCH_DEFAULTS.rate) / k,
-    concurrency: Math.max(1, Math.ceil((watch.concurrency ?? WATCH_DEFAULTS.concurrency) / k)),
+    ...shareOut(k, watch.rate ?? WATCH_DEFAULTS.rate, watch.concurrency ?? WATCH_DEFAULTS.concurrency),
   };
   resolveWatchOptions(shared);
   const following = new AbortController();
