@@ -235,6 +235,18 @@ const SCENARIOS: {
       split: [{ truth: { one: 1, two: 0 }, probes: old }, { truth: TRUE_8020 }],
     },
   })),
+  {
+    // The chart's web AnalysisTemplate: serve's 8 s at its 500 probes/s, the new weights a moment late.
+    name: "--wait, 100:0 for 200 probes, then 80:20, 4,000 probes at most",
+    claim: "INCONCLUSIVE ≤ 0.5%",
+    verdict: "INCONCLUSIVE",
+    scenario: {
+      expect: "80:20",
+      followChanges: true,
+      maxProbes: 4000,
+      split: [{ truth: { one: 1, two: 0 }, probes: 200 }, { truth: TRUE_8020 }],
+    },
+  },
   ...RAMPS,
 ];
 

@@ -45,3 +45,50 @@ describe("SegmentTrend (the linear trend of the shares along a segment)", () => 
     expect(values.filter((v) => v > 2).length).toBeGreaterThanOrEqual(190);
   });
 });
+
+describe("SegmentTrend.endInside (where the trend line ends, against the bands)", () => {
+  const bands8020 = [
+    { lower: 0.75, upper: 0.85 },
+    { lower: 0.15, upper: 0.25 },
+  ];
+
+  it("puts the end of a small worked example where its least-squares line ends", () => {
+    // Versions 0, 0, 1, 1: v0's share 1/2, slope -2 / 5 per reply, at position 3: 0.5 - 0.4 × 1.5 = -0.1.
+    const trend = new SegmentTrend(2);
+    for (const version of [0, 0, 1, 1]) trend.add(version);
+    expect(
+      trend.endInside(
+        [
+          { lower: -0.2, upper: 0 },
+          { lower: 1, upper: 1.2 },
+        ],
+        0,
+      ),
+    ).toBe(true);
+    expect(
+      trend.endInside(
+        [
+          { lower: 0, upper: 0.2 },
+          { lower: 0.8, upper: 1 },
+        ],
+        0,
+      ),
+    ).toBe(false);
+  });
+
+  it("releases most still 80:20 segments of 5,000 replies that the trend flags by chance (400 seeded)", () => {
+    const flagged = Array.from({ length: 400 }, (_, seed) => trendOf(5000, () => 0.8, seed + 1)).filter(
+      (trend) => trend.statistic() > 1,
+    );
+    expect(flagged.length).toBeGreaterThan(40);
+    const released = flagged.filter((trend) => trend.endInside(bands8020, 2));
+    expect(released.length / flagged.length).toBeGreaterThan(0.8);
+  });
+
+  it("holds a ramp from 90% to 70% over 1,000 replies, whose end is outside (200 seeded)", () => {
+    const released = Array.from({ length: 200 }, (_, seed) =>
+      trendOf(1000, (i) => 0.9 - (0.2 * i) / 1000, seed + 1),
+    ).filter((trend) => trend.endInside(bands8020, 2));
+    expect(released.length).toBeLessThanOrEqual(2);
+  });
+});

@@ -44,4 +44,26 @@ export class SegmentTrend {
     });
     return largest;
   }
+
+  /**
+   * True when, for every version, the share the linear trend puts at the segment's last reply lies inside
+   * its band by `z` standard errors (under a fixed split: p̂(1 - p̂)(1/n + (t_last - t̄)² / Σ(t - t̄)²)).
+   * A still split that the trend test flags by chance (|z| > 1.41 at a third of checkpoints, often for
+   * thousands of replies) is released once its end is known to be inside; a ramp whose end is outside is not.
+   */
+  endInside(bands: { lower: number; upper: number }[], z: number): boolean {
+    const n = this.replies;
+    if (n < 2) return false;
+    const mean = this.sumPosition / n;
+    const spread = this.sumPositionSquared - this.sumPosition * mean;
+    if (spread <= 0) return false;
+    const lever = (n - 1 - mean) ** 2 / spread + 1 / n;
+    return bands.every((band, j) => {
+      const share = (this.counts[j] as number) / n;
+      const score = (this.sumPositionByVersion[j] as number) - share * this.sumPosition;
+      const atEnd = share + (score / spread) * (n - 1 - mean);
+      const margin = z * Math.sqrt(share * (1 - share) * lever);
+      return atEnd - margin >= band.lower && atEnd + margin <= band.upper;
+    });
+  }
 }

@@ -13,6 +13,8 @@ import {
 /** Trend (z²/2 nats) that holds back a PASS in the run's first segment, and in every later one (docs/statistics.md). */
 const TREND_THRESHOLD = 2;
 const TREND_THRESHOLD_AFTER_CHANGE = 1;
+/** Standard errors by which a flagged trend's end must lie inside every band to release the PASS. */
+const RELEASE_Z = 2;
 
 /** One stretch of the run over which the split is taken to be fixed. */
 export interface Segment {
@@ -126,7 +128,7 @@ export class SegmentedSplitTest {
       unsteady:
         segment.halves.differAt(
           this.criteria.expected.labels.map((label) => countIn(segment.observation.counts, label)),
-        ) || segment.trend.statistic() > this.trendThreshold(),
+        ) || this.trending(segment),
     });
     if (
       this.followChanges &&
@@ -149,6 +151,18 @@ export class SegmentedSplitTest {
    */
   private trendThreshold(): number {
     return this.segments.length === 1 ? TREND_THRESHOLD : TREND_THRESHOLD_AFTER_CHANGE;
+  }
+
+  /** A trend above the threshold, unless the segment's trend line ends inside every band (RELEASE_Z). */
+  private trending(segment: Segment): boolean {
+    if (segment.trend.statistic() <= this.trendThreshold()) return false;
+    const { shares } = this.criteria.expected;
+    const { tolerance } = this.criteria;
+    const bands = shares.map((share) => ({
+      lower: Math.max(0, share - tolerance),
+      upper: Math.min(1, share + tolerance),
+    }));
+    return !segment.trend.endInside(bands, RELEASE_Z);
   }
 
   /** The split the run is judged against from now on (a followed cluster object changed): a new segment. */
