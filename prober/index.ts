@@ -35,9 +35,12 @@ export type { ProbeErrorKind, ProbeOutcome } from "./probe-outcome.js";
 export { formatTarget, type TcpProbeOptions, TcpProber } from "./probing/index.js";
 export {
   campaignReportHtml,
+  checkJunitXml,
   fleetReportHtml,
   formatFleetReport,
   formatReport,
+  type JunitContext,
+  watchJunitXml,
   watchReportHtml,
 } from "./reports/index.js";
 export {

@@ -17,6 +17,8 @@ command -v dockerd >/dev/null || missing+=(docker.io)
 command -v python3 >/dev/null || missing+=(python3)
 command -v script >/dev/null || missing+=(bsdutils)
 command -v chromium >/dev/null || missing+=(chromium)
+# xmllint validates the prober's --junit files against Ant's JUnit schema (test/junit-report.test.ts).
+command -v xmllint >/dev/null || missing+=(libxml2-utils)
 command -v iptables >/dev/null || missing+=(iptables)
 # The local cluster's node (scripts/local-cluster.sh): its container runtime, CNI plugins and conntrack.
 command -v containerd >/dev/null || missing+=(containerd)

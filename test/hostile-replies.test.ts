@@ -5,7 +5,7 @@ import { renderInChromium } from "./support/headless-chromium.js";
 import { activeCharacters } from "./support/inert-output.js";
 import { runProber } from "./support/prober-process.js";
 import { post, startServe } from "./support/prober-serve.js";
-import { type RogueServer, rogueServer } from "./support/rogue-server.js";
+import { prefixingEcho, type RogueServer } from "./support/rogue-server.js";
 
 const OUT = fileURLToPath(new URL("../test-results/", import.meta.url));
 
@@ -19,24 +19,11 @@ const HOSTILE: Record<string, Buffer> = {
   "a very long prefix": Buffer.from("x".repeat(250)),
 };
 
-/** A backend that echoes every line as tcp-echo does, with `prefix` (its bytes as they are). */
-const echoing = (prefix: Buffer) =>
-  rogueServer((socket) => {
-    let pending = Buffer.alloc(0);
-    socket.on("data", (chunk: Buffer) => {
-      pending = Buffer.concat([pending, chunk]);
-      for (let end = pending.indexOf(10); end >= 0; end = pending.indexOf(10)) {
-        socket.write(Buffer.concat([prefix, Buffer.from(" "), pending.subarray(0, end + 1)]));
-        pending = pending.subarray(end + 1);
-      }
-    });
-  });
-
 describe.each(Object.entries(HOSTILE))("a reply prefixed with %s", (_, prefix) => {
   let backend: RogueServer;
   const target = () => `127.0.0.1:${backend.port}`;
   beforeAll(async () => {
-    backend = await echoing(prefix);
+    backend = await prefixingEcho(prefix);
   });
   afterAll(async () => {
     await backend.close();
@@ -96,7 +83,7 @@ describe.each(Object.entries(HOSTILE))("a reply prefixed with %s", (_, prefix) =
 
 describe("hostile replies in prober serve's answers and logs", () => {
   it("answers and logs a check of a hostile backend inert", async () => {
-    const backend = await echoing(Buffer.concat(Object.values(HOSTILE).slice(1, 5)));
+    const backend = await prefixingEcho(Buffer.concat(Object.values(HOSTILE).slice(1, 5)));
     const serve = await startServe();
     try {
       const response = await post(
@@ -118,7 +105,7 @@ describe("hostile replies in the HTML reports, opened in headless Chromium", () 
   let backend: RogueServer;
   beforeAll(async () => {
     mkdirSync(OUT, { recursive: true });
-    backend = await echoing(HOSTILE.markup as Buffer);
+    backend = await prefixingEcho(HOSTILE.markup as Buffer);
   });
   afterAll(async () => {
     await backend.close();

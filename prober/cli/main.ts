@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { environmentConfig, parseOrExit, withCliConventions } from "../../common/cli-conventions.js";
@@ -15,7 +16,13 @@ import {
 import { ProberOptionError } from "../errors.js";
 import { expectationFromWeights } from "../expectations/index.js";
 import { resolveTarget } from "../probing/index.js";
-import { campaignReportHtml, fleetReportHtml, formatFleetReport, formatReport } from "../reports/index.js";
+import {
+  campaignReportHtml,
+  checkJunitXml,
+  fleetReportHtml,
+  formatFleetReport,
+  formatReport,
+} from "../reports/index.js";
 import { inertJson } from "../untrusted-text.js";
 import {
   expectationArguments,
@@ -73,6 +80,11 @@ const CHECK_OPTIONS = {
   report: {
     type: "string",
     describe: "also write a self-contained HTML report (shares and bounds against probes) to this file",
+  },
+  junit: {
+    type: "string",
+    describe:
+      "also write the verdict as JUnit XML to this file (a testsuite per endpoint, a testcase per version)",
   },
 } as const;
 
@@ -181,6 +193,7 @@ async function main(): Promise<void> {
     onProgress: progress.update,
     signal: interruptOnSignals(),
   };
+  const junit = { hostname: hostname(), startedAt: new Date() };
   if (fleet !== undefined) {
     const { endpoints, follow } = await resolveFleet(PROGRAM, fleet);
     const { host, port, probe, ...shared } = run;
@@ -188,6 +201,7 @@ async function main(): Promise<void> {
     progress.stop();
     process.stdout.write(args.json ? `${inertJson(report, 2)}\n` : formatFleetReport(report));
     if (args.report !== undefined) writeFileSync(args.report, fleetReportHtml(report));
+    if (args.junit !== undefined) writeFileSync(args.junit, checkJunitXml(report, junit));
     process.exitCode = EXIT_CODES[report.verdict];
     return;
   }
@@ -195,6 +209,7 @@ async function main(): Promise<void> {
   progress.stop();
   process.stdout.write(args.json ? `${inertJson(report, 2)}\n` : formatReport(report));
   if (args.report !== undefined) writeFileSync(args.report, campaignReportHtml(report));
+  if (args.junit !== undefined) writeFileSync(args.junit, checkJunitXml(report, junit));
   process.exitCode = EXIT_CODES[report.verdict];
 }
 

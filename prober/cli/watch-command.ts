@@ -1,4 +1,5 @@
 import { writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import yargs from "yargs";
 import { environmentConfig, parseOrExit, withCliConventions } from "../../common/cli-conventions.js";
 import { UsageError } from "../../common/cli-failure.js";
@@ -7,7 +8,7 @@ import { namedTarget } from "../endpoints/index.js";
 import { ProberOptionError } from "../errors.js";
 import { type Expectation, parseExpectation } from "../expectations/index.js";
 import { resolveTarget } from "../probing/index.js";
-import { fleetWatchReportHtml, watchReportHtml } from "../reports/index.js";
+import { fleetWatchReportHtml, watchJunitXml, watchReportHtml } from "../reports/index.js";
 import { inertJson, shownPrefix, terminalText } from "../untrusted-text.js";
 import {
   describeReach,
@@ -75,6 +76,11 @@ const WATCH_OPTIONS = {
   report: {
     type: "string",
     describe: "also write a self-contained HTML report of the timeline to this file",
+  },
+  junit: {
+    type: "string",
+    describe:
+      "also write the summary as JUnit XML to this file (a testsuite per endpoint, a testcase per step)",
   },
 } as const;
 
@@ -209,8 +215,12 @@ export async function runWatchCommand(argv: string[]): Promise<void> {
     if (args.report !== undefined) events.push(event);
     process.stdout.write(`${args.json ? inertJson(event) : formatWatchEvent(event)}\n`);
   };
+  const startedAt = new Date();
   const summary = await runWatch({ ...options, onEvent: print, signal: interruptOnSignals() });
   if (args.report !== undefined) writeFileSync(args.report, watchReportHtml(events));
+  if (args.junit !== undefined) {
+    writeFileSync(args.junit, watchJunitXml(summary, { hostname: hostname(), startedAt }));
+  }
   process.exitCode = EXIT_CODES[summary.verdict];
 }
 
@@ -245,6 +255,7 @@ async function watchFleet(args: Arguments, options: WatchOptions, fleet: FleetSo
     process.stdout.write(`${args.json ? inertJson(event) : text}\n`);
   };
   const { host, port, probe, ...shared } = options;
+  const startedAt = new Date();
   const summary = await runFleetWatch({
     ...shared,
     endpoints,
@@ -253,5 +264,8 @@ async function watchFleet(args: Arguments, options: WatchOptions, fleet: FleetSo
     signal: interruptOnSignals(),
   });
   if (args.report !== undefined) writeFileSync(args.report, fleetWatchReportHtml(events));
+  if (args.junit !== undefined) {
+    writeFileSync(args.junit, watchJunitXml(summary, { hostname: hostname(), startedAt }));
+  }
   process.exitCode = EXIT_CODES[summary.verdict];
 }

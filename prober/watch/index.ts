@@ -17,6 +17,7 @@ export {
   advanceWatch,
   concludeWatch,
   type Shares,
+  type StepState,
   startWatch,
   type WatchCriteria,
   type WatchEvent,

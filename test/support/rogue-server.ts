@@ -24,3 +24,16 @@ export async function rogueServer(onConnection: (socket: Socket) => void): Promi
     },
   };
 }
+
+/** A backend that echoes every line as tcp-echo does, with `prefix` (its bytes as they are: hostile ones too). */
+export const prefixingEcho = (prefix: Buffer) =>
+  rogueServer((socket) => {
+    let pending = Buffer.alloc(0);
+    socket.on("data", (chunk: Buffer) => {
+      pending = Buffer.concat([pending, chunk]);
+      for (let end = pending.indexOf(10); end >= 0; end = pending.indexOf(10)) {
+        socket.write(Buffer.concat([prefix, Buffer.from(" "), pending.subarray(0, end + 1)]));
+        pending = pending.subarray(end + 1);
+      }
+    });
+  });
