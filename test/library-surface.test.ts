@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { basename, join, relative } from "node:path";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -38,30 +38,45 @@ describe("the package's subpath exports", () => {
   });
 });
 
-describe("the programs under test", () => {
-  it("are built from the current source: no file in dist/ is older than its source", () => {
-    const stale: string[] = [];
-    // The reply kernel is AssemblyScript, built into a .wasm file (checked by its own build step).
-    const typescript = SOURCE_DIRS.flatMap(modulesUnder).filter(
-      (source) => !source.startsWith("server/wasm/"),
-    );
-    for (const source of typescript) {
-      const built = join(ROOT, "dist", source.replace(/\.ts$/, ".js"));
-      if (statSync(built).mtimeMs < statSync(join(ROOT, source)).mtimeMs) stale.push(built);
+/**
+ * The layout document's bullets, each as the folder it describes (`prober/reports`, `server`, or ``
+ * for the root's) and its text, continuation lines included.
+ */
+function layoutSections(layout: string): Map<string, string> {
+  const sections = new Map<string, string>();
+  let top = "";
+  let current = "";
+  for (const line of layout.split("\n")) {
+    const bullet = /^(\s*)- (?:`([\w.-]+)\/`)?/.exec(line);
+    if (bullet) {
+      const folder = bullet[2] ?? "";
+      if ((bullet[1] as string).length === 0) top = folder;
+      current = (bullet[1] as string).length === 0 || folder === "" ? top : `${top}/${folder}`;
+    } else if (!/^\s/.test(line)) {
+      current = "";
     }
-    expect(stale).toEqual([]);
-  });
-});
+    sections.set(current, `${sections.get(current) ?? ""}${line}\n`);
+  }
+  return sections;
+}
 
 describe("the layout document", () => {
-  it("names every module of server/, prober/, splitter/ and common/", () => {
-    const layout = readFileSync(join(ROOT, "docs", "layout.md"), "utf8");
-    const unnamed = SOURCE_DIRS.flatMap(modulesUnder).filter(
-      (source) =>
-        !layout.includes(`\`${basename(source)}\``) &&
-        !layout.includes(`\`${relative(source.split("/")[0] as string, source)}\``),
-    );
+  const layout = readFileSync(join(ROOT, "docs", "layout.md"), "utf8");
+
+  it("names every module of server/, prober/, splitter/ and common/ under its own folder", () => {
+    const sections = layoutSections(layout);
+    const unnamed = SOURCE_DIRS.flatMap(modulesUnder).filter((source) => {
+      const inFolder = sections.get(dirname(source)) ?? "";
+      const fromTop = relative(source.split("/")[0] as string, source);
+      return !inFolder.includes(`\`${basename(source)}\``) && !layout.includes(`\`${fromTop}\``);
+    });
     expect(unnamed).toEqual([]);
+  });
+
+  it("does not count a module as named by another folder's module of the same name", () => {
+    const sections = layoutSections("- `prober/`: `index.ts`.\n  - `reports/`: `html-report.ts`.\n");
+    expect(sections.get("prober")).toContain("`index.ts`");
+    expect(sections.get("prober/reports")).not.toContain("`index.ts`");
   });
 });
 
