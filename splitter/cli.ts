@@ -31,7 +31,11 @@ async function main(): Promise<void> {
       .command("$0 <backends..>", false)
       .positional("backends", { type: "string", array: true, describe: "host:port=weight" })
       .options({
-        listen: { type: "string", demandOption: true, describe: "port to accept connections on" },
+        listen: {
+          type: "string",
+          demandOption: true,
+          describe: "port to accept connections on (0: a free one, printed)",
+        },
         host: { type: "string", default: "127.0.0.1", describe: "address to accept connections on" },
       })
       .epilog(
@@ -41,7 +45,11 @@ async function main(): Promise<void> {
     const parsed = (args.backends ?? []).map(String).map(parseBackend);
     if (!parsed.some((b) => b.weight > 0))
       throw new UsageError("at least one backend needs a weight above 0");
-    return { backends: parsed, listenPort: parsePort(args.listen), host: args.host };
+    return {
+      backends: parsed,
+      listenPort: args.listen === "0" ? 0 : parsePort(args.listen),
+      host: args.host,
+    };
   });
   const splitter = await startWeightedSplitter(backends, { port: listenPort, host });
   const split = backends.map((b) => `${b.host}:${b.port}=${b.weight}`).join(" ");

@@ -51,6 +51,14 @@ describe("weighted splitter", () => {
 });
 
 describe("tcp-splitter CLI", () => {
+  it("listens on a free port with --listen 0 and prints which", async () => {
+    const proc = spawnTracked(process.execPath, [SPLITTER_CLI, "--listen", "0", "127.0.0.1:9=1"]);
+    const line = await proc.waitForLine((l) => l.startsWith("tcp-splitter: listening on"), "listening");
+    expect(line).toMatch(/^tcp-splitter: listening on 127\.0\.0\.1:([1-9]\d*), splitting 127\.0\.0\.1:9=1$/);
+    proc.child.kill("SIGTERM");
+    expect(await proc.exited).toBe(0);
+  });
+
   it("rejects a malformed backend with exit code 64", async () => {
     const proc = spawnTracked(process.execPath, [SPLITTER_CLI, "--listen", "9", "127.0.0.1:9000=lots"]);
     expect(await proc.exited).toBe(64);

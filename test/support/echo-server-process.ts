@@ -20,7 +20,7 @@ function logField(line: string, msg: string): Record<string, unknown> | undefine
 /**
  * Starts the real tcp-echo CLI on ephemeral ports (one per "0" in `ports`) and waits until every
  * port and the admin port (when asked for) are listening. `launcher` runs it through another command
- * (a shell that lowers a limit, say).
+ * (a shell that lowers a limit, say); `cli` is another build of it (an installed package's, say).
  */
 export async function startEchoServerProcess(
   ports: string,
@@ -28,16 +28,9 @@ export async function startEchoServerProcess(
   options: string[] = [],
   env: NodeJS.ProcessEnv = {},
   launcher: string[] = [],
+  cli = SERVER_CLI,
 ): Promise<EchoServerProcess> {
-  const argv = [
-    ...launcher,
-    process.execPath,
-    SERVER_CLI,
-    ports,
-    prefix,
-    "--allow-ephemeral-port",
-    ...options,
-  ];
+  const argv = [...launcher, process.execPath, cli, ports, prefix, "--allow-ephemeral-port", ...options];
   const proc = spawnTracked(argv[0] as string, argv.slice(1), env);
   const expected = ports.split(",").length;
   const listening: number[] = [];
