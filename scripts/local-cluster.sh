@@ -12,16 +12,24 @@
 # at NODE_IP over a veth pair; the namespace has no default route, so nothing in it reaches beyond this
 # machine. No registry is used: every image is made here and imported into containerd.
 #
-# Exit codes: 0 done; 1 a step failed (its log is named; up then removes what it made); 2 not possible
-# here (not root, a tool missing, the cluster's addresses taken, already up).
+# Exit codes: 0 done; 1 a step failed (its log is named; up then removes what it made), or down could
+# not remove everything (it goes on with every other step, then names what is left); 2 not possible
+# here (not root, no cgroup v1, a tool missing, the cluster's addresses taken, already up).
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$repo/scripts/tool-versions.env"
 BIN="$repo/.cache/bin"
 STATE=${TCP_ECHO_CLUSTER_STATE:-/var/lib/tcp-echo-cluster}
-NETNS=tcp-echo-cluster
-HOST_IF=tce-host
-NODE_IF=tce-node
+# Another name keeps a second instance's network namespace and cgroups apart (the script's own tests).
+NAME=${TCP_ECHO_CLUSTER_NAME:-tcp-echo-cluster}
+NETNS=$NAME
+if [ "$NAME" = tcp-echo-cluster ]; then
+  HOST_IF=tce-host
+  NODE_IF=tce-node
+else
+  HOST_IF=${NAME:0:12}-h
+  NODE_IF=${NAME:0:12}-n
+fi
 HOST_IP=10.231.0.1
 NODE_IP=10.231.0.2
 POD_CIDR=10.232.0.0/24
@@ -30,7 +38,9 @@ API_SERVICE_IP=10.233.0.1
 DNS_IP=10.233.0.10
 NODE_NAME=tcp-echo-node
 GATEWAY_PORT=31400
-CGROUP=tcp-echo-cluster
+CGROUP=$NAME
+# Where the cgroup hierarchies are mounted (another mount of them in the script's own tests).
+CGROUPS=${TCP_ECHO_CLUSTER_CGROUPS:-/sys/fs/cgroup}
 SOCK="$STATE/containerd/containerd.sock"
 # What the kubelet sets on the whole machine, saved by up and put back by down.
 KERNEL_SETTINGS="kernel.panic kernel.panic_on_oops vm.overcommit_memory kernel.keys.root_maxkeys kernel.keys.root_maxbytes"
@@ -65,6 +75,9 @@ wait_for() {
 
 preflight() {
   [ "$(id -u)" = 0 ] || refuse "must run as root (it makes a network namespace, mounts and cgroups)"
+  # The kubelet here runs on cgroup v1 (its pids, cpuset, … hierarchies): a unified-only host has none.
+  [ -d "$CGROUPS/pids" ] && [ -d "$CGROUPS/cpuset" ] ||
+    refuse "needs cgroup v1 (pids and cpuset hierarchies under $CGROUPS); this host has only cgroup v2 ($(stat -fc %T "$CGROUPS"))"
   local tool
   for tool in containerd containerd-shim-runc-v2 runc ctr iptables conntrack nsenter ip openssl docker; do
     command -v "$tool" >/dev/null || refuse "$tool is missing (Debian: containerd runc iptables conntrack util-linux iproute2 openssl docker.io)"
@@ -219,12 +232,12 @@ JSON
 
   # The kubelet keeps its pods under a cgroup of the cluster's own, which down removes.
   local hierarchy
-  for hierarchy in /sys/fs/cgroup/*/; do
-    [ -e "$hierarchy/cgroup.procs" ] && [ "$hierarchy" != /sys/fs/cgroup/unified/ ] || continue
+  for hierarchy in "$CGROUPS"/*/; do
+    [ -e "$hierarchy/cgroup.procs" ] && [ "$hierarchy" != "$CGROUPS/unified/" ] || continue
     mkdir -p "$hierarchy$CGROUP"
   done
-  cat /sys/fs/cgroup/cpuset/cpuset.cpus > "/sys/fs/cgroup/cpuset/$CGROUP/cpuset.cpus"
-  cat /sys/fs/cgroup/cpuset/cpuset.mems > "/sys/fs/cgroup/cpuset/$CGROUP/cpuset.mems"
+  cat "$CGROUPS/cpuset/cpuset.cpus" > "$CGROUPS/cpuset/$CGROUP/cpuset.cpus"
+  cat "$CGROUPS/cpuset/cpuset.mems" > "$CGROUPS/cpuset/$CGROUP/cpuset.mems"
 
   local setting
   for setting in $KERNEL_SETTINGS; do
@@ -293,6 +306,8 @@ import_rootfs_image() { # tag root entrypoint [user]
 
 import_images() {
   local root="$STATE/images"
+  # Down removes these Docker images only for an instance that made them.
+  touch "$STATE/images.made"
   mkdir -p "$root/pause" "$root/coredns" "$root/traefik/tmp" "$root/argo-rollouts/bin" "$root/argo-rollouts/home/argo-rollouts"
   chmod 1777 "$root/traefik/tmp"
   cp "$BIN/pause" "$root/pause/pause"
@@ -374,14 +389,21 @@ stop() {
   rm -f "$file"
 }
 
+# Each step goes on when another could not finish; what is left is named at the end, and down exits 1.
 down() {
   [ "$(id -u)" = 0 ] || refuse "must run as root"
+  local left=()
   stop kube-proxy
   stop kubelet
   # Every container's processes, by the cluster's cgroup, then the shims that ran them.
-  local procs=/sys/fs/cgroup/pids/$CGROUP pid
+  local procs=$CGROUPS/pids/$CGROUP pid
   if [ -d "$procs" ]; then
     find "$procs" -name cgroup.procs -exec cat {} + 2>/dev/null | while read -r pid; do kill -9 "$pid" 2>/dev/null || true; done
+    # A killed process leaves its cgroup a moment later.
+    for _ in $(seq 1 50); do
+      [ -z "$(find "$procs" -name cgroup.procs -exec cat {} + 2>/dev/null)" ] && break
+      sleep 0.1
+    done
   fi
   pkill -9 -f "containerd-shim-runc-v2 -namespace k8s.io .*-address $SOCK" 2>/dev/null || true
   stop containerd
@@ -394,22 +416,36 @@ down() {
   awk -v state="$STATE" '$2 ~ "^"state"/" { print $2 }' /proc/mounts | sort -r | while read -r mount; do
     umount -l "$mount" 2>/dev/null || true
   done
-  local hierarchy
-  for hierarchy in /sys/fs/cgroup/*/; do
-    [ -d "$hierarchy$CGROUP" ] && find "$hierarchy$CGROUP" -depth -type d -exec rmdir {} + 2>/dev/null
+  local hierarchy busy
+  for hierarchy in "$CGROUPS"/*/; do
+    [ -d "$hierarchy$CGROUP" ] || continue
+    find "$hierarchy$CGROUP" -depth -type d -exec rmdir {} + 2>/dev/null || true
+    if [ -d "$hierarchy$CGROUP" ]; then
+      busy=$(find "$hierarchy$CGROUP" -name cgroup.procs -exec cat {} + 2>/dev/null | tr '\n' ' ')
+      left+=("cgroup $hierarchy$CGROUP (processes: ${busy:-none})")
+    fi
   done
   if [ -f "$STATE/kernel-settings.saved" ]; then
     local setting
-    while read -r setting; do sysctl -qw "$setting" || true; done < "$STATE/kernel-settings.saved"
+    while read -r setting; do sysctl -qw "$setting" || left+=("kernel setting $setting"); done < "$STATE/kernel-settings.saved"
   fi
   # The images up made in Docker from binaries (the project's image tcp-echo-local/tcp-echo:dev stays, as
   # any build of the Dockerfile would: rebuilding it means a fresh npm ci).
-  docker rmi tcp-echo-local/pause:local "tcp-echo-local/coredns:$COREDNS_VERSION" \
-    "tcp-echo-local/traefik:$TRAEFIK_VERSION" "tcp-echo-local/argo-rollouts:$ARGO_ROLLOUTS_VERSION" \
-    >/dev/null 2>&1 || true
+  if [ -f "$STATE/images.made" ]; then
+    docker rmi tcp-echo-local/pause:local "tcp-echo-local/coredns:$COREDNS_VERSION" \
+      "tcp-echo-local/traefik:$TRAEFIK_VERSION" "tcp-echo-local/argo-rollouts:$ARGO_ROLLOUTS_VERSION" \
+      >/dev/null 2>&1 || true
+  fi
   ip link del "$HOST_IF" 2>/dev/null || true
-  [ -e "/run/netns/$NETNS" ] && ip netns del "$NETNS"
-  rm -rf "$STATE"
+  if [ -e "/run/netns/$NETNS" ]; then
+    ip netns del "$NETNS" 2>/dev/null || left+=("network namespace $NETNS")
+  fi
+  rm -rf "$STATE" 2>/dev/null || true
+  [ ! -e "$STATE" ] || left+=("$STATE (mounts: $(awk -v state="$STATE" '$2 ~ "^"state"/"' /proc/mounts | wc -l))")
+  if [ ${#left[@]} -gt 0 ]; then
+    say "down: could not remove: $(IFS=';'; echo "${left[*]}")"
+    exit 1
+  fi
   say "down: nothing of the cluster is left"
 }
 
