@@ -42,6 +42,25 @@ function importsOfProber(): [string, string][] {
   });
 }
 
+/** The import cycles among `edges` (each as its modules in order, first repeated last), by depth-first search. */
+function importCycles(edges: [string, string][]): string[][] {
+  const next = new Map<string, string[]>();
+  for (const [from, to] of edges) next.set(from, [...(next.get(from) ?? []), to]);
+  const cycles: string[][] = [];
+  const done = new Set<string>();
+  const visit = (module: string, path: string[]) => {
+    if (path.includes(module)) {
+      cycles.push([...path.slice(path.indexOf(module)), module]);
+      return;
+    }
+    if (done.has(module)) return;
+    for (const imported of next.get(module) ?? []) visit(imported, [...path, module]);
+    done.add(module);
+  };
+  for (const module of next.keys()) visit(module, []);
+  return cycles;
+}
+
 /** The folder of a prober module, or "" for the files at prober/'s root. */
 const folderOf = (file: string) => (file.includes("/") ? (file.split("/")[0] as string) : "");
 
@@ -76,6 +95,20 @@ describe("the prober's folders", () => {
         !ON_DEMAND.includes(imported),
     );
     expect(deep).toEqual([]);
+  });
+
+  it("have no import cycle, inside a folder or across folders, type imports included", () => {
+    expect(importCycles(imports)).toEqual([]);
+  });
+
+  it("would see a cycle of two modules that import each other (the check above can fail)", () => {
+    expect(
+      importCycles([
+        ["a.ts", "b.ts"],
+        ["b.ts", "a.ts"],
+        ["b.ts", "c.ts"],
+      ]),
+    ).toEqual([["a.ts", "b.ts", "a.ts"]]);
   });
 
   it("keep the statistics free of I/O and clocks", () => {

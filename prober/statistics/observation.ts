@@ -1,5 +1,14 @@
 import type { ProbeOutcome } from "../probe-outcome.js";
-import type { SplitObservation } from "./split-verdict.js";
+
+/** What a segment of probes showed, counted. */
+export interface SplitObservation {
+  /** Replies by version label (only labels of the expectation). */
+  counts: Record<string, number>;
+  /** Replies whose prefix is no expected version, by prefix. */
+  unexpected: Record<string, number>;
+  /** Probes that got no valid reply, by kind (refused, reset, read-timeout, ...). */
+  errors: Record<string, number>;
+}
 
 /**
  * A record keyed by text from the network or the user (reply prefixes, labels): no prototype, so that

@@ -2,7 +2,9 @@ import { ProberOptionError } from "../errors.js";
 import { type Expectation, expectationProblem } from "../expectations/index.js";
 import { type GoodnessOfFit, goodnessOfFit } from "./goodness-of-fit.js";
 import { type BetaComponent, logMixtureEvidence, mixtureBound, type Side } from "./mixture-evidence.js";
-import { countIn, emptyRecord } from "./observation.js";
+import { countIn, emptyRecord, type SplitObservation } from "./observation.js";
+
+export type { SplitObservation } from "./observation.js";
 
 export type Verdict = "PASS" | "FAIL" | "INCONCLUSIVE" | "ERROR";
 
@@ -13,15 +15,6 @@ export interface Interval {
 }
 
 /** What the probes saw so far. */
-export interface SplitObservation {
-  /** Replies by version label (only labels of the expectation). */
-  counts: Record<string, number>;
-  /** Replies whose prefix is no expected version, by prefix. */
-  unexpected: Record<string, number>;
-  /** Probes that got no valid reply, by kind (refused, reset, read-timeout, ...). */
-  errors: Record<string, number>;
-}
-
 export interface SplitCriteria {
   expected: Expectation;
   /** Confidence of each verdict, e.g. 0.99: a wrong PASS, FAIL or ERROR has probability at most 1 - confidence. */
