@@ -1,5 +1,5 @@
 import { createServer, type Server } from "node:http";
-import { listen } from "./listen.js";
+import { listen } from "../common/listen.js";
 
 export interface AdminServerOptions {
   port: number;

@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from "node:net";
 import type { Logger } from "pino";
+import { listen } from "../common/listen.js";
 import { type ConnectionSettings, serveConnection } from "./echo-connection.js";
-import { listen } from "./listen.js";
 import type { ServerMetrics } from "./server-metrics.js";
 
 export interface EchoServerOptions extends ConnectionSettings {

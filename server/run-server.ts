@@ -2,9 +2,9 @@ import cluster from "node:cluster";
 import type { Logger } from "pino";
 import { AggregatorRegistry } from "prom-client";
 import { EXIT_CODES, exitCodeForSystemError } from "../common/exit-codes.js";
+import { ListenError } from "../common/listen.js";
 import { type AdminServerOptions, startAdminServer } from "./admin-server.js";
 import { startEchoServer } from "./echo-server.js";
-import { ListenError } from "./listen.js";
 import { ServerMetrics } from "./server-metrics.js";
 import type { ServerSettings } from "./server-settings.js";
 import {

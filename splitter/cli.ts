@@ -4,8 +4,8 @@ import { hideBin } from "yargs/helpers";
 import { parseOrExit, withCliConventions } from "../common/cli-conventions.js";
 import { exitWithError, UsageError } from "../common/cli-failure.js";
 import { EXIT_CODES, exitCodeForSystemError } from "../common/exit-codes.js";
+import { ListenError } from "../common/listen.js";
 import { parsePort } from "../common/port-number.js";
-import { ListenError } from "../server/listen.js";
 import { type Backend, startWeightedSplitter } from "./weighted-splitter.js";
 
 const PROGRAM = "tcp-splitter";

@@ -1,5 +1,5 @@
 import { connect, createServer, type Server, type Socket } from "node:net";
-import { listen } from "../server/listen.js";
+import { listen } from "../common/listen.js";
 
 export interface Backend {
   host: string;
