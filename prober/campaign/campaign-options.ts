@@ -107,7 +107,7 @@ export function resolveCampaignOptions(options: CampaignOptions): ResolvedCampai
     ...CAMPAIGN_DEFAULTS,
     maxProbes: budget,
     rate: cap,
-    ...stripUndefined(options),
+    ...withoutUndefined(options),
   } as ResolvedCampaignOptions;
   const { confidence, tolerance, maxErrorRate, concurrency, maxProbes, durationMs, rate } = resolved;
   const problem = expectationProblem(resolved.expected);
@@ -140,7 +140,7 @@ export function resolveCampaignOptions(options: CampaignOptions): ResolvedCampai
   return resolved;
 }
 
-/** `{ rate: undefined }` must not hide a default. */
-function stripUndefined<T extends object>(options: T): Partial<T> {
+/** The options without their undefined fields: `{ rate: undefined }` must not hide a default. */
+export function withoutUndefined<T extends object>(options: T): Partial<T> {
   return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
 }

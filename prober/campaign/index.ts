@@ -5,6 +5,7 @@ export {
   type CampaignProgress,
   FOLLOW_CHANGES_RATE,
   resolveCampaignOptions,
+  withoutUndefined,
 } from "./campaign-options.js";
 export {
   type EndpointReport,

@@ -1,4 +1,4 @@
-import { CAMPAIGN_DEFAULTS, resolveCampaignOptions } from "../campaign/index.js";
+import { CAMPAIGN_DEFAULTS, resolveCampaignOptions, withoutUndefined } from "../campaign/index.js";
 import { ProberOptionError } from "../errors.js";
 import { type Expectation, expectationFromWeights, expectationProblem } from "../expectations/index.js";
 import { formatTarget, type ProbeFunction, ProbeLoop, TcpProber } from "../probing/index.js";
@@ -153,8 +153,4 @@ export async function runWatch(watchOptions: WatchOptions): Promise<WatchSummary
   };
   options.onEvent?.({ event: "summary", ...summary });
   return summary;
-}
-
-function withoutUndefined<T extends object>(options: T): T {
-  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as T;
 }
