@@ -259,74 +259,89 @@ interface Findings {
   inside: boolean;
 }
 
-/**
- * The verdict from the findings, in order of precedence: the strict rules, ERROR, FAIL, too many failures
- * to judge, an unsteady segment, PASS; else INCONCLUSIVE with what is still open.
- */
-function composeVerdict(findings: Findings): [Verdict, string, boolean] {
-  const { observation, criteria, versions, replies, failedProbes, errorRate, outside, inside } = findings;
-  const { tolerance, maxErrorRate } = criteria;
-  // A FAIL's or an ERROR's confidence: a fleet's share of it for each endpoint (99.8%, never read as 100%).
-  const level = `${Number((100 - (100 - criteria.confidence * 100) / (criteria.family ?? 1)).toPrecision(6))}%`;
-  const passLevel = `${Number((criteria.confidence * 100).toPrecision(6))}%`;
+/** A verdict with its reason, and whether it is settled (may stop the run). */
+interface Decision {
+  verdict: Verdict;
+  reason: string;
+  settled: boolean;
+}
+
+const decision = (verdict: Verdict, reason: string, settled: boolean): Decision => ({
+  verdict,
+  reason,
+  settled,
+});
+
+/** A FAIL's or an ERROR's confidence: a fleet's share of it for each endpoint (99.8%, never read as 100%). */
+const failLevel = (criteria: SplitCriteria) =>
+  `${Number((100 - (100 - criteria.confidence * 100) / (criteria.family ?? 1)).toPrecision(6))}%`;
+
+/** The strict rules, then the errors: a reply no version may give, or failures shown above the limit. */
+function repliesOrErrorsDecision(findings: Findings): Decision | undefined {
+  const { observation, criteria, versions, replies, failedProbes, errorRate } = findings;
   if (findings.unexpectedReplies > 0) {
-    return ["FAIL", `replies with unexpected prefixes: ${listing(observation.unexpected)}`, true];
+    return decision("FAIL", `replies with unexpected prefixes: ${listing(observation.unexpected)}`, true);
   }
   const zeroAnswered = versions.filter((v) => v.expectedShare === 0 && v.count > 0);
   if (zeroAnswered.length > 0) {
     const which = zeroAnswered.map((v) => `${v.label} (${v.count} replies)`).join(", ");
-    return ["FAIL", `weight-0 version answered: ${which}`, true];
+    return decision("FAIL", `weight-0 version answered: ${which}`, true);
   }
   if (findings.errorsShownAbove) {
-    return [
+    return decision(
       "ERROR",
-      `${percent(errorRate)} of probes failed (${listing(observation.errors)}): shown above the maximum error rate ${percent(maxErrorRate)} at ${level} confidence`,
+      `${percent(errorRate)} of probes failed (${listing(observation.errors)}): shown above the maximum error rate ${percent(criteria.maxErrorRate)} at ${failLevel(criteria)} confidence`,
       true,
-    ];
+    );
   }
   if (replies === 0) {
     return failedProbes > 0
-      ? ["ERROR", `no probe got a reply: ${listing(observation.errors)}`, false]
-      : ["INCONCLUSIVE", "no probes yet", false];
+      ? decision("ERROR", `no probe got a reply: ${listing(observation.errors)}`, false)
+      : decision("INCONCLUSIVE", "no probes yet", false);
   }
+  return undefined;
+}
+
+/** The band tests: FAIL outside, then what holds a PASS back, PASS; else INCONCLUSIVE with what is still open. */
+function bandDecision(findings: Findings): Decision {
+  const { observation, criteria, versions, replies, errorRate, outside, inside } = findings;
+  const { tolerance, maxErrorRate } = criteria;
+  const within = `every version within ±${(tolerance * 100).toFixed(1)} pp of its weight`;
   if (outside && errorRate <= maxErrorRate) {
     const [side, edge] = outside.shown.belowBand
       ? ["below", outside.band.lower]
       : ["above", outside.band.upper];
-    return [
+    return decision(
       "FAIL",
-      `${outside.label} ${percent(outside.observedShare)} of ${replies} replies: shown ${side} its band's edge ${percent(edge)} (weight ${percent(outside.expectedShare)} ± ${percent(tolerance)}) at ${level} confidence`,
+      `${outside.label} ${percent(outside.observedShare)} of ${replies} replies: shown ${side} its band's edge ${percent(edge)} (weight ${percent(outside.expectedShare)} ± ${percent(tolerance)}) at ${failLevel(criteria)} confidence`,
       true,
-    ];
+    );
   }
   if (errorRate > maxErrorRate) {
-    return [
+    return decision(
       "INCONCLUSIVE",
       `${percent(errorRate)} of probes failed (${listing(observation.errors)}), above the maximum error rate ${percent(maxErrorRate)} but not yet shown above it`,
       false,
-    ];
+    );
   }
   if (inside && findings.unsteady) {
-    return [
+    return decision(
       "INCONCLUSIVE",
       `the shares moved during the ${replies} replies (their halves differ, or they drift from first to last): the split may be moving`,
       false,
-    ];
+    );
   }
   const minProbes = criteria.minProbes ?? 0;
   if (inside && findings.probes < minProbes) {
-    return [
+    return decision(
       "INCONCLUSIVE",
-      `every version within ±${(tolerance * 100).toFixed(1)} pp of its weight after ${replies} replies, but a PASS needs ${minProbes} probes (--min-probes)`,
+      `${within} after ${replies} replies, but a PASS needs ${minProbes} probes (--min-probes)`,
       false,
-    ];
+    );
   }
   if (inside) {
-    return [
-      "PASS",
-      `every version within ±${(tolerance * 100).toFixed(1)} pp of its weight at ${passLevel} confidence after ${replies} replies`,
-      true,
-    ];
+    const passLevel = `${Number((criteria.confidence * 100).toPrecision(6))}%`;
+    return decision("PASS", `${within} at ${passLevel} confidence after ${replies} replies`, true);
   }
   const open = versions
     .filter((v) => v.expectedShare > 0 && !(v.shown.aboveLower && v.shown.belowUpper))
@@ -337,8 +352,15 @@ function composeVerdict(findings: Findings): [Verdict, string, boolean] {
       ].flat();
       return `${v.label} ${percent(v.observedShare)} not yet shown ${pending.join(" and ")}`;
     });
-  return ["INCONCLUSIVE", `not settled after ${replies} replies: ${open.join("; ")}`, false];
+  return decision("INCONCLUSIVE", `not settled after ${replies} replies: ${open.join("; ")}`, false);
 }
+
+/**
+ * The verdict from the findings, in order of precedence: the strict rules, ERROR, FAIL, too many failures
+ * to judge, an unsteady segment, PASS; else INCONCLUSIVE with what is still open.
+ */
+const composeVerdict = (findings: Findings): Decision =>
+  repliesOrErrorsDecision(findings) ?? bandDecision(findings);
 
 /**
  * The verdict on a split from counts alone: the same counts (and the same earlier judgement) always give
@@ -385,7 +407,7 @@ function judgeChecked(
   const weighted = versions.filter((v) => v.expectedShare > 0);
   const outside = weighted.find((v) => v.shown.belowBand || v.shown.aboveBand);
   const inside = weighted.every((v) => v.shown.aboveLower && v.shown.belowUpper);
-  let [verdict, reason, settled] = composeVerdict({
+  let { verdict, reason, settled } = composeVerdict({
     observation,
     criteria,
     versions,
