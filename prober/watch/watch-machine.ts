@@ -363,8 +363,7 @@ function unverifiedReason(step: StepState): string {
 }
 
 function judgeSegment(state: WatchState, events: WatchEvent[]): void {
-  const { segment, steps, stepStates, criteria, labels } = state;
-  const at = state.lastStartedMs;
+  const { segment, steps, criteria } = state;
   // Steps the segment may still be shown to be: the one last seen (still holding) onward.
   const from = several(state) ? Math.max(0, state.next - 1) : 0;
   const tested = steps.map((_, i) => i).filter((i) => i >= from);
@@ -399,66 +398,84 @@ function judgeSegment(state: WatchState, events: WatchEvent[]): void {
   if (!several(state)) return;
   const passed = judged.find(([i, judgement]) => i >= state.next && judgement.verdict === "PASS");
   if (passed) {
-    const [i] = passed;
-    noteSegment(state);
-    const skipped = stepStates.slice(state.next, i);
-    skipped.forEach((step, k) => {
-      const held = state.held.get(state.next + k);
-      if (held === undefined) step.missed = true;
-      else step.unverified = held;
-    });
-    state.held = new Map();
-    (stepStates[i] as StepState).passedAtMs = at;
-    events.push({
-      event: "step",
-      atMs: at,
-      step: i,
-      split: stepStates[i]?.split ?? "",
-      missed: skipped.filter((step) => step.missed).map((step) => step.split),
-      unverified: skipped.filter((step) => step.unverified !== null).map((step) => step.split),
-    });
-    state.next = i + 1;
-    if (state.next < steps.length) return;
-    const missed = stepStates.filter((step) => step.missed).map((step) => step.split);
-    const unverified = stepStates.filter((step) => step.unverified !== null);
-    if (missed.length > 0)
-      decide(
-        state,
-        "steps",
-        "FAIL",
-        `the split skipped ${missed.join(", ")}: every segment since the step before was shown outside ${missed.length > 1 ? "them" : "it"}`,
-      );
-    else if (unverified.length > 0)
-      decide(
-        state,
-        "steps",
-        "INCONCLUSIVE",
-        `every step was reached, but not every one proven: ${unverified.map(unverifiedReason).join("; ")}`,
-      );
-    else
-      decide(
-        state,
-        "steps",
-        "PASS",
-        `the split passed through every step in order: ${stepStates.map((step) => step.split).join(" → ")}`,
-      );
+    passStep(state, passed[0], events);
+    if (state.next === steps.length) concludeSteps(state);
     return;
   }
   const matchesNone =
     !unsteady && judged.every(([, judgement]) => judgement.verdict === "FAIL" && !judgement.contradicted);
-  // A reload's blend of old and new workers can look like no step for a moment: only one that holds
-  // for persistMs with no change detected counts.
-  segment.noStepSinceMs = matchesNone ? (segment.noStepSinceMs ?? at) : undefined;
-  if (matchesNone && at - (segment.noStepSinceMs as number) >= criteria.persistMs) {
-    const shares = sharesOf(labels, segmentCounts(state));
-    const seen = labels.map((label) => `${label} ${((shares[label] ?? 0) * 100).toFixed(1)}%`).join(", ");
+  checkNoStep(state, matchesNone, tested);
+}
+
+/** Step `i` PASSed: the steps skipped on the way are missed (never held) or unverified (held too briefly). */
+function passStep(state: WatchState, i: number, events: WatchEvent[]): void {
+  const { stepStates } = state;
+  const at = state.lastStartedMs;
+  noteSegment(state);
+  const skipped = stepStates.slice(state.next, i);
+  skipped.forEach((step, k) => {
+    const held = state.held.get(state.next + k);
+    if (held === undefined) step.missed = true;
+    else step.unverified = held;
+  });
+  state.held = new Map();
+  (stepStates[i] as StepState).passedAtMs = at;
+  events.push({
+    event: "step",
+    atMs: at,
+    step: i,
+    split: stepStates[i]?.split ?? "",
+    missed: skipped.filter((step) => step.missed).map((step) => step.split),
+    unverified: skipped.filter((step) => step.unverified !== null).map((step) => step.split),
+  });
+  state.next = i + 1;
+}
+
+/** After the last step: FAIL if one was missed, INCONCLUSIVE if one was unproven, else PASS. */
+function concludeSteps(state: WatchState): void {
+  const { stepStates } = state;
+  const missed = stepStates.filter((step) => step.missed).map((step) => step.split);
+  const unverified = stepStates.filter((step) => step.unverified !== null);
+  if (missed.length > 0)
     decide(
       state,
-      "no-step",
+      "steps",
       "FAIL",
-      `the split holds at ${seen}, which matches no remaining step (${tested.map((i) => stepStates[i]?.split).join(", ")})`,
+      `the split skipped ${missed.join(", ")}: every segment since the step before was shown outside ${missed.length > 1 ? "them" : "it"}`,
     );
-  }
+  else if (unverified.length > 0)
+    decide(
+      state,
+      "steps",
+      "INCONCLUSIVE",
+      `every step was reached, but not every one proven: ${unverified.map(unverifiedReason).join("; ")}`,
+    );
+  else
+    decide(
+      state,
+      "steps",
+      "PASS",
+      `the split passed through every step in order: ${stepStates.map((step) => step.split).join(" → ")}`,
+    );
+}
+
+/**
+ * No step: a reload's blend of old and new workers can look like no step for a moment, so only a segment
+ * that matches none for persistMs with no change detected FAILs.
+ */
+function checkNoStep(state: WatchState, matchesNone: boolean, tested: number[]): void {
+  const { segment, stepStates, criteria, labels } = state;
+  const at = state.lastStartedMs;
+  segment.noStepSinceMs = matchesNone ? (segment.noStepSinceMs ?? at) : undefined;
+  if (!matchesNone || at - (segment.noStepSinceMs as number) < criteria.persistMs) return;
+  const shares = sharesOf(labels, segmentCounts(state));
+  const seen = labels.map((label) => `${label} ${((shares[label] ?? 0) * 100).toFixed(1)}%`).join(", ");
+  decide(
+    state,
+    "no-step",
+    "FAIL",
+    `the split holds at ${seen}, which matches no remaining step (${tested.map((i) => stepStates[i]?.split).join(", ")})`,
+  );
 }
 
 function closeWindow(state: WatchState, atMs: number): WatchEvent {
