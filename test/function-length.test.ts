@@ -18,7 +18,6 @@ const TO_SPLIT = [
   "prober/serve/verification-server.ts check",
   "server/worker-cluster.ts (anonymous)",
   "prober/campaign/probe-campaign.ts buildReport",
-  "prober/statistics/split-verdict.ts judgeChecked",
 ];
 
 /** Each function of `source` (declarations, methods, arrows, expressions) longer than `limit` lines, named. */

@@ -388,6 +388,25 @@ export function judgeSplit(
   return judgeChecked(observation, criteria, context);
 }
 
+/**
+ * The first settled verdict stands (its reason told with today's counts when they still show it); evidence
+ * for another one, or for PASS and FAIL at once (`bothShown`), is reported as a contradiction, not obeyed.
+ */
+function standing(
+  now: Decision,
+  previous: SplitJudgement | undefined,
+  bothShown: boolean,
+): Decision & { contradicted: boolean } {
+  const contradictsItself = now.verdict !== "ERROR" && bothShown;
+  if (!previous?.settled) {
+    return { ...now, contradicted: (previous?.contradicted ?? false) || (now.settled && contradictsItself) };
+  }
+  const contradicted =
+    previous.contradicted || (now.settled && now.verdict !== previous.verdict) || contradictsItself;
+  const kept = now.verdict !== previous.verdict || !now.settled ? previous : now;
+  return { verdict: kept.verdict, reason: kept.reason, settled: true, contradicted };
+}
+
 /** judgeSplit on criteria already checked: probesToSettle's search calls it many times on the same ones. */
 function judgeChecked(
   observation: SplitObservation,
@@ -407,32 +426,24 @@ function judgeChecked(
   const weighted = versions.filter((v) => v.expectedShare > 0);
   const outside = weighted.find((v) => v.shown.belowBand || v.shown.aboveBand);
   const inside = weighted.every((v) => v.shown.aboveLower && v.shown.belowUpper);
-  let { verdict, reason, settled } = composeVerdict({
-    observation,
-    criteria,
-    versions,
-    replies,
-    probes,
-    unexpectedReplies,
-    failedProbes,
-    errorRate,
-    errorsShownAbove,
-    unsteady,
-    outside,
-    inside,
-  });
-
-  let contradicted = previous?.contradicted ?? false;
-  if (previous?.settled) {
-    // The first settled verdict stands (its reason told with today's counts when they still show it);
-    // evidence for another one is reported, not obeyed.
-    contradicted ||=
-      (settled && verdict !== previous.verdict) || (verdict !== "ERROR" && outside !== undefined && inside);
-    if (verdict !== previous.verdict || !settled) ({ verdict, reason } = previous);
-    settled = true;
-  } else if (settled && verdict !== "ERROR" && outside !== undefined && inside) {
-    contradicted = true;
-  }
+  const { verdict, reason, settled, contradicted } = standing(
+    composeVerdict({
+      observation,
+      criteria,
+      versions,
+      replies,
+      probes,
+      unexpectedReplies,
+      failedProbes,
+      errorRate,
+      errorsShownAbove,
+      unsteady,
+      outside,
+      inside,
+    }),
+    previous,
+    outside !== undefined && inside,
+  );
   return {
     verdict,
     reason,
