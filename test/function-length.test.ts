@@ -17,7 +17,6 @@ const TO_SPLIT = [
   "server/echo-server.ts startEchoServer",
   "prober/serve/verification-server.ts check",
   "server/worker-cluster.ts (anonymous)",
-  "prober/campaign/probe-campaign.ts buildReport",
 ];
 
 /** Each function of `source` (declarations, methods, arrows, expressions) longer than `limit` lines, named. */

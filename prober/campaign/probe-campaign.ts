@@ -217,6 +217,17 @@ function segmentReport(segment: Segment): SegmentReport {
   };
 }
 
+/** p50 and p99 of each prefix's latencies (sorted in place). */
+function latencySummaries(latencies: Map<string, number[]>): Record<string, LatencySummary> {
+  // fromEntries makes own keys of every prefix, `__proto__` included (an assignment would set the prototype).
+  return Object.fromEntries(
+    [...latencies].map(([label, list]) => {
+      list.sort((a, b) => a - b);
+      return [label, { p50: percentile(list, 0.5), p99: percentile(list, 0.99) }];
+    }),
+  );
+}
+
 function buildReport(
   options: ResolvedCampaignOptions,
   test: SegmentedSplitTest,
@@ -234,13 +245,6 @@ function buildReport(
   const fit = judgement.goodnessOfFit;
   const byLabel = <T>(pick: (version: VersionEvidence) => T) =>
     Object.fromEntries(judgement.versions.map((v) => [v.label, pick(v)])) as Record<string, T>;
-  // fromEntries makes own keys of every prefix, `__proto__` included (an assignment would set the prototype).
-  const latencyMs: Record<string, LatencySummary> = Object.fromEntries(
-    [...run.latencies].map(([label, list]) => {
-      list.sort((a, b) => a - b);
-      return [label, { p50: percentile(list, 0.5), p99: percentile(list, 0.99) }];
-    }),
-  );
   const [verdict, reason] = finalReason(judgement, test, run.stoppedBy, options);
   const settleAt = verdict === "INCONCLUSIVE" ? probesToSettle(observation, options) : undefined;
   // The split the verdict rests on began at the change that opened its segment, or at the segment's start.
@@ -260,7 +264,7 @@ function buildReport(
     counts: { ...observation.counts },
     shares: byLabel((v) => v.observedShare),
     intervals: splitBounds(judgement, options, alpha),
-    latencyMs,
+    latencyMs: latencySummaries(run.latencies),
     unexpected: { ...observation.unexpected },
     errors: { ...observation.errors },
     probes: run.probes,
