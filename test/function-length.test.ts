@@ -13,7 +13,6 @@ const TO_SPLIT = [
   "server/echo-connection.ts serveConnection",
   "prober/campaign/probe-campaign.ts runProbeCampaign",
   "server/worker-cluster.ts startWorkerCluster",
-  "prober/expectations/cluster-expectation.ts readClusterExpectation",
   "server/echo-server.ts startEchoServer",
   "prober/serve/verification-server.ts check",
   "server/worker-cluster.ts (anonymous)",

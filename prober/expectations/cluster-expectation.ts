@@ -14,6 +14,27 @@ const RESOURCES = {
   TCPRoute: { group: "gateway.networking.k8s.io", plural: "tcproutes", versions: ["v1", "v1alpha2"] },
 } as const;
 
+const isUnservedVersion = (error: unknown) =>
+  error instanceof ApiException &&
+  error.code === 404 &&
+  /the server could not find the requested resource/.test(statusMessage(error));
+
+/** A failed read of `what` (a `resource` object) as the ClusterError the CLI maps to its exit code. */
+function readError(error: unknown, what: string, resource: string, server: string | undefined): ClusterError {
+  if (!(error instanceof ApiException)) {
+    return new ClusterError(
+      "unreachable",
+      `cannot reach ${server ?? "the API server"}: ${(error as Error).message}`,
+    );
+  }
+  const message = statusMessage(error);
+  if (error.code === 404) return new ClusterError("not-found", `${what}: not found`);
+  if (error.code === 403) {
+    return new ClusterError("forbidden", `forbidden: ${message} (the prober needs get on ${resource})`);
+  }
+  return new ClusterError("unreachable", `${what}: the API server answered ${error.code}: ${message}`);
+}
+
 /**
  * Reads the expected split from a live VirtualService or TCPRoute through the API server, with the
  * official client: `namespace` defaults to the kubeconfig context's, or the pod's own in a cluster.
@@ -40,21 +61,9 @@ export async function readClusterExpectation(
         name: reference.name,
       })) as Record<string, unknown>;
     } catch (error) {
-      if (error instanceof ApiException) {
-        const message = statusMessage(error);
-        // A version the API server does not serve answers 404 too, with a different message.
-        if (error.code === 404 && /the server could not find the requested resource/.test(message)) continue;
-        if (error.code === 404) throw new ClusterError("not-found", `${what}: not found`);
-        if (error.code === 403) {
-          throw new ClusterError(
-            "forbidden",
-            `forbidden: ${message} (the prober needs get on ${plural}.${group})`,
-          );
-        }
-        throw new ClusterError("unreachable", `${what}: the API server answered ${error.code}: ${message}`);
-      }
-      const server = config.getCurrentCluster()?.server ?? "the API server";
-      throw new ClusterError("unreachable", `cannot reach ${server}: ${(error as Error).message}`);
+      // A version the API server does not serve answers 404 too, with a different message.
+      if (isUnservedVersion(error)) continue;
+      throw readError(error, what, `${plural}.${group}`, config.getCurrentCluster()?.server);
     }
     const metadata = (object.metadata ?? {}) as { resourceVersion?: string };
     const source: ClusterSource = {
