@@ -52,11 +52,12 @@ async function main(): Promise<void> {
     };
   });
   const splitter = await startWeightedSplitter(backends, { port: listenPort, host });
-  const split = backends.map((b) => `${b.host}:${b.port}=${b.weight}`).join(" ");
-  process.stdout.write(`${PROGRAM}: listening on ${host}:${splitter.port}, splitting ${split}\n`);
+  // Before saying it listens: a caller may stop it as soon as it reads that line.
   const stop = () => void splitter.close().then(() => process.exit(0));
   process.once("SIGTERM", stop);
   process.once("SIGINT", stop);
+  const split = backends.map((b) => `${b.host}:${b.port}=${b.weight}`).join(" ");
+  process.stdout.write(`${PROGRAM}: listening on ${host}:${splitter.port}, splitting ${split}\n`);
 }
 
 main().catch((error: unknown) => {

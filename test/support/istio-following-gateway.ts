@@ -46,12 +46,15 @@ export async function followIstioGateway(
       host: "127.0.0.1",
       port: 1,
     });
-    const key = JSON.stringify(backends);
+    const split = clusters.map((c) => `${c.name.split("|")[2]}=${c.weight}`).join(",");
+    // The split by subset as well as the backends: after a promotion the stable subset takes over the
+    // canary's pods, the same backends under another subset, which Argo may write in either order.
+    const key = JSON.stringify([split, backends]);
     if (key === current) return;
     if (gateway) await gateway.reload(backends);
     else gateway = await startGateway("nginx", backends, placement);
     current = key;
-    applied.push(clusters.map((c) => `${c.name.split("|")[2]}=${c.weight}`).join(","));
+    applied.push(split);
   }
   const placement = {
     listenHost: cluster.nodeIp,
