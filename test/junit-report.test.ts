@@ -84,6 +84,8 @@ describe("prober --junit FILE (the verdict as JUnit XML, read by a CI system)", 
     expect(unexpected?.name).toBe('unexpected.\\x1b[2J<b>]]>&"\\ufffe\\xff');
     expect(activeCharacters(xml)).toEqual([]);
     expect(caseMessage(suite.testcase?.[0] ?? {})).toContain("\\x1b[2J<b>");
+    // The text report as it is printed: its lines kept, the prefix escaped once.
+    expect(suite["system-out"]?.[0]).toContain('\nunexpected prefixes: \\x1b[2J<b>]]>&"\\ufffe\\xff ');
   });
 
   it("writes a fleet as a suite of its own and one per endpoint, the stale endpoint's cases failing by name", async () => {

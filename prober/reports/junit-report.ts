@@ -23,6 +23,7 @@ interface Suite {
   durationMs: number;
   properties: [string, string | number][];
   cases: TestCase[];
+  /** The system-out text, already shown inert (the text report, or the verdict line). */
   out: string;
 }
 
@@ -33,18 +34,21 @@ function verdictOutcome(verdict: Verdict, reason: string): Outcome {
   return { kind, message: `${verdict}: ${reason}` };
 }
 
-/**
- * Text for an XML document: shown as a terminal shows it (controls and stray bytes escaped, so the
- * document stays well-formed XML 1.0), then XML-escaped; U+FFFE and U+FFFF are not XML characters.
- */
-function xmlText(text: string): string {
-  return terminalText(text)
+/** Text already shown inert (as a terminal shows it), XML-escaped; U+FFFE and U+FFFF are not XML characters. */
+function xmlEscape(shown: string): string {
+  return shown
     .replace(/[\ufffe\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`)
     .replace(/&/g, "&amp;")
     .replace(/</g, "&lt;")
     .replace(/>/g, "&gt;")
     .replace(/"/g, "&quot;");
 }
+
+/**
+ * Raw text for an XML document: shown as a terminal shows it (controls and stray bytes escaped, so the
+ * document stays well-formed XML 1.0), then XML-escaped.
+ */
+const xmlText = (text: string) => xmlEscape(terminalText(text));
 
 const seconds = (ms: number) => (ms / 1000).toFixed(3);
 
@@ -125,7 +129,7 @@ function watchSuite(summary: WatchSummary, name: string): Suite {
       { name: "watch", outcome: verdictOutcome(summary.verdict, summary.reason) },
       ...summary.steps.map((step) => stepCase(step, summary)),
     ],
-    out: `${summary.verdict}: ${summary.reason}\n`,
+    out: `${summary.verdict}: ${terminalText(summary.reason)}\n`,
   };
 }
 
@@ -156,7 +160,7 @@ function documentXml(suites: Suite[], context: JunitContext): string {
       ),
       "    </properties>",
       ...suite.cases.map((test) => caseXml(test, classname, time)),
-      `    <system-out>${xmlText(suite.out)}</system-out>`,
+      `    <system-out>${xmlEscape(suite.out)}</system-out>`,
       "    <system-err/>",
       "  </testsuite>",
     ].join("\n");
@@ -182,7 +186,7 @@ function fleetSuite(
       ["appeared", appeared.join(",")],
     ],
     cases: [{ name: "fleet", outcome: verdictOutcome(verdict, reason) }],
-    out: `${verdict}: ${reason}\n`,
+    out: `${verdict}: ${terminalText(reason)}\n`,
   };
 }
 
