@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import type { CampaignReport, FleetReport } from "../campaign/index.js";
 import { namedTarget } from "../endpoints/index.js";
+import { bandOf } from "../statistics/index.js";
 import { SHOWN_PREFIX_CHARACTERS, terminalText } from "../untrusted-text.js";
 import { describeReach, type FleetWatchEvent, type WatchEvent } from "../watch/index.js";
 
@@ -159,10 +160,7 @@ function traceLanes(report: CampaignReport, lane = ""): ChartData["versions"] {
       share: trace.map((point) => point.shares[label] ?? null),
       lower: trace.map((point) => point.bounds[label]?.lower ?? null),
       upper: trace.map((point) => point.bounds[label]?.upper ?? null),
-      band: {
-        lower: Math.max(0, expected - report.tolerance),
-        upper: Math.min(1, expected + report.tolerance),
-      },
+      band: bandOf(expected, report.tolerance),
     };
   });
 }

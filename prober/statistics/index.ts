@@ -11,6 +11,7 @@ export { countIn, countOutcome, emptyObservation, emptyRecord } from "./observat
 export { SegmentHalves } from "./segment-halves.js";
 export { isCheckpoint, type Segment, SegmentedSplitTest } from "./split-segments.js";
 export {
+  bandOf,
   type EdgeFindings,
   type Interval,
   judgeSplit,

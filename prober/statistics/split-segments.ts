@@ -4,6 +4,7 @@ import { countIn, countOutcome, emptyObservation } from "./observation.js";
 import { SegmentHalves } from "./segment-halves.js";
 import { SegmentTrend } from "./segment-trend.js";
 import {
+  bandOf,
   judgeSplit,
   type SplitCriteria,
   type SplitJudgement,
@@ -156,12 +157,7 @@ export class SegmentedSplitTest {
   /** A trend above the threshold, unless the segment's trend line ends inside every band (RELEASE_Z). */
   private trending(segment: Segment): boolean {
     if (segment.trend.statistic() <= this.trendThreshold()) return false;
-    const { shares } = this.criteria.expected;
-    const { tolerance } = this.criteria;
-    const bands = shares.map((share) => ({
-      lower: Math.max(0, share - tolerance),
-      upper: Math.min(1, share + tolerance),
-    }));
+    const bands = this.criteria.expected.shares.map((share) => bandOf(share, this.criteria.tolerance));
     return !segment.trend.endInside(bands, RELEASE_Z);
   }
 

@@ -15,6 +15,12 @@ export interface Interval {
 }
 
 /** What the probes saw so far. */
+/** A weight's band: its share ± the tolerance, within [0, 1]. */
+export const bandOf = (share: number, tolerance: number): Interval => ({
+  lower: Math.max(0, share - tolerance),
+  upper: Math.min(1, share + tolerance),
+});
+
 export interface SplitCriteria {
   expected: Expectation;
   /** Confidence of each verdict, e.g. 0.99: a wrong PASS, FAIL or ERROR has probability at most 1 - confidence. */
@@ -197,10 +203,7 @@ function versionEvidence(
   expected.labels.forEach((label, i) => {
     const count = countIn(observation.counts, label);
     const expectedShare = expected.shares[i] as number;
-    const band = {
-      lower: Math.max(0, expectedShare - tolerance),
-      upper: Math.min(1, expectedShare + tolerance),
-    };
+    const band = bandOf(expectedShare, tolerance);
     const first = versions[0]?.shown;
     const shown =
       mirrored && i === 1 && first
