@@ -1,13 +1,13 @@
-import mt19937 from "@stdlib/random-base-mt19937";
 import { describe, expect, it } from "vitest";
 import { ChangeDetector, DEFAULT_CHANGE_DETECTOR } from "../prober/statistics/change-detector.js";
+import { seededVersions } from "./support/seeded-versions.js";
 
 /** The first change the default detector reports on `outcomes` drawn from v1's share `shareAt(i)`, seeded. */
 function firstChange(outcomes: number, shareAt: (i: number) => number, seed: number) {
-  const random = mt19937.factory({ seed });
   const detector = new ChangeDetector({ ...DEFAULT_CHANGE_DETECTOR, categories: 3 });
-  for (let i = 0; i < outcomes; i++) {
-    const change = detector.add(random() / 4294967296 < shareAt(i) ? 0 : 1);
+  const versions = seededVersions(outcomes, shareAt, seed);
+  for (const [i, version] of versions.entries()) {
+    const change = detector.add(version);
     if (change) return { ...change, at: i + 1 };
   }
   return undefined;

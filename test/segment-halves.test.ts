@@ -1,19 +1,17 @@
-import mt19937 from "@stdlib/random-base-mt19937";
 import { describe, expect, it } from "vitest";
 import { SegmentHalves } from "../prober/statistics/segment-halves.js";
 import { isCheckpoint } from "../prober/statistics/split-segments.js";
+import { seededVersions } from "./support/seeded-versions.js";
 
 /** Whether the halves differ at the last checkpoint of `replies` drawn from v1's share `shareAt(i)`, seeded. */
 function differAtEnd(replies: number, shareAt: (i: number) => number, seed: number): boolean {
-  const random = mt19937.factory({ seed });
   const halves = new SegmentHalves();
   const counts = [0, 0];
   let differ = false;
-  for (let i = 0; i < replies; i++) {
-    const version = random() / 4294967296 < shareAt(i) ? 0 : 1;
+  seededVersions(replies, shareAt, seed).forEach((version, i) => {
     counts[version] = (counts[version] as number) + 1;
     if (isCheckpoint(i + 1)) differ = halves.differAt([...counts]);
-  }
+  });
   return differ;
 }
 

@@ -1,12 +1,11 @@
-import mt19937 from "@stdlib/random-base-mt19937";
 import { describe, expect, it } from "vitest";
 import { SegmentTrend } from "../prober/statistics/segment-trend.js";
+import { seededVersions } from "./support/seeded-versions.js";
 
 /** A segment of `replies` drawn from v1's share `shareAt(i)` (v2 the rest), seeded. */
 function trendOf(replies: number, shareAt: (i: number) => number, seed: number): SegmentTrend {
-  const random = mt19937.factory({ seed });
   const trend = new SegmentTrend(2);
-  for (let i = 0; i < replies; i++) trend.add(random() / 4294967296 < shareAt(i) ? 0 : 1);
+  for (const version of seededVersions(replies, shareAt, seed)) trend.add(version);
   return trend;
 }
 
